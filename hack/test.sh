@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The whole test suite, exactly as CI runs it: install, lint, type check, unit tests, and the tests
+# on real local control planes (kube-apiserver + etcd + kube-controller-manager built from source).
+# Ends with one line "N passed, N failed" counting every test.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "install npm dependencies"
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+
+step "build the local control plane (cached after the first run)"
+bash hack/build-control-plane.sh
+
+step "lint and format"
+npx eslint .
+npx prettier --check .
+
+step "type check and build"
+npx tsc -p tsconfig.json --noEmit
+npm run --silent build
+
+step "tests: unit and e2e on real control planes"
+report="$(mktemp)"
+set +e
+node --experimental-vm-modules node_modules/jest/bin/jest.js --runInBand --json --outputFile="$report" "$@"
+status=$?
+set -e
+node -e '
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  console.log(`${r.numPassedTests} passed, ${r.numFailedTests + r.numRuntimeErrorTestSuites} failed` +
+    (r.numPendingTests ? `, ${r.numPendingTests} skipped` : ""));
+' "$report"
+rm -f "$report"
+exit "$status"

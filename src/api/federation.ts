@@ -1,0 +1,143 @@
+/** Federation: this cluster's membership in a federation of sovereign clusters. */
+import { z } from 'zod';
+import type { KubeObject } from '../runtime/types.js';
+import {
+  ageColumn,
+  count,
+  countryCode,
+  dnsLabel,
+  dnsSubdomain,
+  labelSelector,
+  listMapOf,
+  readyColumn,
+  setOf,
+  statusWith,
+  text,
+  timestamp,
+} from './common.js';
+import type { KindDefinition } from './crd.js';
+
+const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
+
+const peer = z
+  .object({
+    name: dnsLabel('Name of the peer member, such as mk-skopje.'),
+    country: countryCode('Country of the peer member, such as MK.'),
+    kubeconfigSecretRef: z
+      .object({
+        namespace: dnsLabel('Namespace of the Secret.'),
+        name: dnsSubdomain('Name of the Secret.'),
+        key: z
+          .string()
+          .min(1)
+          .max(253)
+          .regex(SECRET_KEY)
+          .default('kubeconfig')
+          .describe('Key of the kubeconfig in the Secret.'),
+      })
+      .describe(
+        'Secret holding read-only credentials to the peer, limited to what the peer exports to this member.',
+      ),
+  })
+  .describe('Another member cluster of the federation.');
+
+export const federationSpec = z
+  .object({
+    localMember: dnsLabel("This cluster's name in the federation, such as hu-central."),
+    localCountry: countryCode('Country of this cluster, such as HU.'),
+    peers: listMapOf(peer, 'name', { max: 32 })
+      .default([])
+      .describe('Other members this cluster exchanges with.'),
+    export: z
+      .object({
+        tenantSelector: labelSelector('GovTenants offered to peers; none when unset.').optional(),
+        federatedServices: z
+          .boolean()
+          .default(false)
+          .describe('true offers the GovServices with exposure federated to peers.'),
+      })
+      .prefault({})
+      .describe('What this cluster offers to its peers; residency rules of each tenant still apply.'),
+    import: z
+      .object({
+        acceptCountries: setOf(countryCode('A country code such as MK.'), { max: 32 })
+          .default([])
+          .describe('Imports are accepted only from peers of these countries; none when empty.'),
+        onWithdraw: z
+          .enum(['Delete', 'Orphan'])
+          .default('Delete')
+          .describe('What happens to an import that its peer no longer exports: Delete or Orphan.'),
+        staleAfterSeconds: count(
+          'Seconds without contact after which imports from a peer are marked Stale (and kept).',
+          86_400,
+          30,
+        ).default(300),
+      })
+      .prefault({})
+      .describe('What this cluster takes from its peers; it only ever writes into itself.'),
+    syncIntervalSeconds: count('Seconds between two synchronisations with each peer.', 3600, 10).default(60),
+  })
+  .describe('Desired membership of this cluster in the federation.');
+
+const skipped = z
+  .object({
+    kind: text(63, 'Kind of the object, such as GovTenant.'),
+    name: text(253, 'Name of the object.'),
+    reason: text(128, 'Why the object was not exchanged, in CamelCase, such as DataResidency or Conflict.'),
+    message: text(1024, 'Explanation for a person.').optional(),
+  })
+  .describe('An object that was not exported or imported, and why.');
+
+const peerStatus = z
+  .object({
+    name: dnsLabel('Name of the peer member.'),
+    country: countryCode('Country of the peer member.').optional(),
+    reachable: z.boolean().describe('Whether the last contact with the peer succeeded.').optional(),
+    observedAt: timestamp('Time of the last successful contact.').optional(),
+    kubernetesVersion: text(64, 'Kubernetes version of the peer, such as v1.34.2.').optional(),
+    credentialsExpireAt: timestamp('When the credentials to the peer expire, when known.').optional(),
+    exported: count('Number of objects this cluster offers to the peer.').optional(),
+    imported: count('Number of objects this cluster took from the peer.').optional(),
+    skipped: z.array(skipped).max(256).describe('Objects not exchanged with the peer, and why.').optional(),
+    message: text(1024, 'Last error or remark about the peer.').optional(),
+  })
+  .describe('Observed state of the exchange with one peer.');
+
+export const federationStatus = statusWith(
+  { peers: listMapOf(peerStatus, 'name', { max: 32 }).describe('Observed state per peer.').optional() },
+  'Observed state of the federation membership.',
+);
+
+export type FederationSpec = z.infer<typeof federationSpec>;
+export type FederationStatus = z.infer<typeof federationStatus>;
+export type Federation = KubeObject<FederationSpec, FederationStatus>;
+
+export const federationDefinition: KindDefinition = {
+  kind: 'Federation',
+  plural: 'federations',
+  singular: 'federation',
+  shortNames: ['fed'],
+  scope: 'Cluster',
+  description:
+    'Federation is the membership of this cluster in a federation of sovereign clusters: what it exports to each peer and what it imports, read-only, from them.',
+  spec: federationSpec,
+  status: federationStatus,
+  printerColumns: [
+    { name: 'Local', type: 'string', jsonPath: '.spec.localMember', description: 'Name of this member.' },
+    {
+      name: 'Country',
+      type: 'string',
+      jsonPath: '.spec.localCountry',
+      description: 'Country of this member.',
+    },
+    readyColumn,
+    {
+      name: 'Peers',
+      type: 'string',
+      jsonPath: '.spec.peers[*].name',
+      description: 'Peer members.',
+      priority: 1,
+    },
+    ageColumn,
+  ],
+};

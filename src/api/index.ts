@@ -1,0 +1,20 @@
+/** The API of the operator: zod schemas, their types and the kind definitions the CRDs are generated from. */
+import type { KindDefinition } from './crd.js';
+import { federationDefinition } from './federation.js';
+import { govServiceDefinition } from './govservice.js';
+import { govServiceClassDefinition } from './govserviceclass.js';
+import { govTenantDefinition } from './govtenant.js';
+
+export * from './common.js';
+export * from './crd.js';
+export * from './federation.js';
+export * from './govservice.js';
+export * from './govserviceclass.js';
+export * from './govtenant.js';
+
+export const kindDefinitions: KindDefinition[] = [
+  govTenantDefinition,
+  govServiceClassDefinition,
+  govServiceDefinition,
+  federationDefinition,
+];

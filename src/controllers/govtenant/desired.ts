@@ -1,0 +1,256 @@
+/** Pure desired state of a GovTenant: the objects it should own, built without calling the API. */
+import type { GovTenant } from '../../api/index.js';
+import type { KubeObject } from '../../runtime/types.js';
+import {
+  CLASSIFICATION,
+  COUNTRY,
+  CREATED_BY_UID,
+  ENVIRONMENT,
+  LEVEL,
+  MANAGED_BY,
+  OPERATOR,
+  ORPHANED,
+  SUSPENDED,
+  TENANT,
+} from '../labels.js';
+
+export const namespaceName = (tenant: string, environment: string): string => `${tenant}-${environment}`;
+
+/** Labels every object of the tenant carries. */
+export function tenantLabels(t: GovTenant): Record<string, string> {
+  return {
+    [MANAGED_BY]: OPERATOR,
+    [TENANT]: t.metadata.name,
+    [COUNTRY]: t.spec!.country,
+    [LEVEL]: t.spec!.level,
+    [CLASSIFICATION]: t.spec!.dataResidency.classification,
+  };
+}
+
+function podSecurityLabels(level: string): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const mode of ['enforce', 'audit', 'warn']) {
+    labels[`pod-security.kubernetes.io/${mode}`] = level;
+    labels[`pod-security.kubernetes.io/${mode}-version`] = 'latest';
+  }
+  return labels;
+}
+
+/**
+ * One namespace per environment. No owner reference on purpose: a deleted and reinstalled CRD must
+ * never garbage-collect tenant namespaces; the deletion policy alone removes them.
+ */
+export function tenantNamespace(t: GovTenant, environment: string, orphaned = false): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: {
+      name: namespaceName(t.metadata.name, environment),
+      labels: {
+        ...tenantLabels(t),
+        [ENVIRONMENT]: environment,
+        ...podSecurityLabels(t.spec!.podSecurity),
+        ...(orphaned ? { [ORPHANED]: 'true' } : {}),
+        ...(t.spec!.suspended ? { [SUSPENDED]: 'true' } : {}),
+      },
+      annotations: { [CREATED_BY_UID]: t.metadata.uid ?? '' },
+    },
+  };
+}
+
+export const tenantNamespaces = (t: GovTenant): KubeObject[] =>
+  t.spec!.environments.map((e) => tenantNamespace(t, e.name));
+
+export interface TenantSettings {
+  /** Namespace of the ingress controller whose pods may reach tenant workloads. */
+  ingressNamespace: string;
+}
+
+type Environment = GovTenant['spec'] extends infer S
+  ? S extends { environments: (infer E)[] }
+    ? E
+    : never
+  : never;
+
+/** Names of the objects the operator creates in every environment namespace. */
+export const OBJECT_NAMES = {
+  quota: 'secovia-quota',
+  limits: 'secovia-limits',
+  denyAll: 'secovia-default-deny',
+  sameTenant: 'secovia-allow-same-tenant',
+  ingressController: 'secovia-allow-ingress-controller',
+  fromTenants: 'secovia-allow-from-tenants',
+  egress: 'secovia-allow-egress',
+  admins: 'secovia-tenant-admins',
+  viewers: 'secovia-tenant-viewers',
+} as const;
+
+/** ClusterRoles shipped with the operator (config/rbac, the Helm chart) that tenant subjects are bound to. */
+export const TENANT_ADMIN_ROLE = 'secovia-tenant-admin';
+export const TENANT_VIEWER_ROLE = 'secovia-tenant-viewer';
+
+function meta(t: GovTenant, env: Environment, name: string, owned: boolean): KubeObject['metadata'] {
+  return {
+    name,
+    namespace: namespaceName(t.metadata.name, env.name),
+    labels: { ...tenantLabels(t), [ENVIRONMENT]: env.name },
+    ...(owned && t.metadata.uid
+      ? {
+          ownerReferences: [
+            {
+              apiVersion: t.apiVersion,
+              kind: t.kind,
+              name: t.metadata.name,
+              uid: t.metadata.uid,
+              controller: true,
+            },
+          ],
+        }
+      : {}),
+  };
+}
+
+const compact = (o: Record<string, string | number | undefined>): Record<string, string> =>
+  Object.fromEntries(
+    Object.entries(o)
+      .filter(([, v]) => v !== undefined && v !== '')
+      .map(([k, v]) => [k, String(v)]),
+  );
+
+/** ResourceQuota of an environment: spec.quota with the environment's override on top. */
+export function environmentQuota(t: GovTenant, env: Environment, owned = true): KubeObject | undefined {
+  const q = { ...t.spec!.quota, ...env.quota };
+  const hard = compact({
+    'requests.cpu': q.cpu,
+    'limits.cpu': q.cpu,
+    'requests.memory': q.memory,
+    'limits.memory': q.memory,
+    'requests.storage': q.storage,
+    pods: q.pods,
+  });
+  if (!Object.keys(hard).length) return undefined;
+  return {
+    apiVersion: 'v1',
+    kind: 'ResourceQuota',
+    metadata: meta(t, env, OBJECT_NAMES.quota, owned),
+    spec: { hard },
+  };
+}
+
+/** LimitRange of an environment: defaults so that pods without resources fit the quota, and maxima. */
+export function environmentLimits(t: GovTenant, env: Environment, owned = true): KubeObject | undefined {
+  const l = { ...t.spec!.limits, ...env.limits };
+  const defaults = compact({ cpu: l.defaultCpu, memory: l.defaultMemory });
+  const max = compact({ cpu: l.maxCpu, memory: l.maxMemory });
+  if (!Object.keys(defaults).length && !Object.keys(max).length) return undefined;
+  const limit: Record<string, unknown> = { type: 'Container' };
+  if (Object.keys(defaults).length) Object.assign(limit, { default: defaults, defaultRequest: defaults });
+  if (Object.keys(max).length) limit.max = max;
+  return {
+    apiVersion: 'v1',
+    kind: 'LimitRange',
+    metadata: meta(t, env, OBJECT_NAMES.limits, owned),
+    spec: { limits: [limit] },
+  };
+}
+
+type Subject = { kind: string; name: string; namespace?: string };
+
+function binding(metadata: KubeObject['metadata'], role: string, subjects: Subject[]): KubeObject {
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata,
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
+    subjects: subjects.map((s) =>
+      s.kind === 'ServiceAccount'
+        ? { kind: s.kind, name: s.name, namespace: s.namespace }
+        : { apiGroup: 'rbac.authorization.k8s.io', kind: s.kind, name: s.name },
+    ),
+  };
+}
+
+/** RoleBindings of spec.access subjects to the tenant admin and viewer ClusterRoles. */
+export function environmentBindings(t: GovTenant, env: Environment, owned = true): KubeObject[] {
+  const { admins = [], viewers = [] } = t.spec!.access ?? {};
+  return [
+    ...(admins.length ? [binding(meta(t, env, OBJECT_NAMES.admins, owned), TENANT_ADMIN_ROLE, admins)] : []),
+    ...(viewers.length
+      ? [binding(meta(t, env, OBJECT_NAMES.viewers, owned), TENANT_VIEWER_ROLE, viewers)]
+      : []),
+  ];
+}
+
+const byNamespaceName = (name: string): Record<string, unknown> => ({
+  namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': name } },
+});
+const byTenants = (tenants: string[]): Record<string, unknown> => ({
+  namespaceSelector: { matchExpressions: [{ key: TENANT, operator: 'In', values: [...tenants].sort() }] },
+});
+
+/** What isolation depends on beyond the tenant itself. */
+export interface IsolationInputs {
+  settings: TenantSettings;
+  /** Tenants whose allowFromTenants name this tenant: egress towards them is opened so their allowance works. */
+  peersAllowingUs?: string[];
+  /** false when releasing a namespace: no owner reference that garbage collection could follow. */
+  owned?: boolean;
+}
+
+/**
+ * Isolation of an environment as plain NetworkPolicies (they add up: anything none of them allows
+ * is denied): default deny both ways, then same tenant, the ingress controller, allowed tenants,
+ * DNS and the allowed egress CIDRs.
+ */
+export function isolationPolicies(t: GovTenant, env: Environment, inputs: IsolationInputs): KubeObject[] {
+  const network = t.spec!.network ?? {};
+  if ((network.isolation ?? 'strict') !== 'strict') return [];
+  const self = t.metadata.name;
+  const policy = (name: string, spec: Record<string, unknown>): KubeObject => ({
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: meta(t, env, name, inputs.owned ?? true),
+    spec: { podSelector: {}, ...spec },
+  });
+  const fromTenants = (network.allowFromTenants ?? []).filter((n) => n !== self);
+  const dns = {
+    to: [{ ...byNamespaceName('kube-system'), podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
+    ports: [
+      { protocol: 'UDP', port: 53 },
+      { protocol: 'TCP', port: 53 },
+    ],
+  };
+  const egress: Record<string, unknown>[] = [dns];
+  const others = (inputs.peersAllowingUs ?? []).filter((n) => n !== self);
+  if (others.length) egress.push({ to: [byTenants(others)] });
+  for (const cidr of network.allowEgressCIDRs ?? []) egress.push({ to: [{ ipBlock: { cidr } }] });
+  const sameTenant = { ingress: [{ from: [byTenants([self])] }], egress: [{ to: [byTenants([self])] }] };
+  return [
+    policy(OBJECT_NAMES.denyAll, { policyTypes: ['Ingress', 'Egress'] }),
+    policy(OBJECT_NAMES.sameTenant, { policyTypes: ['Ingress', 'Egress'], ...sameTenant }),
+    policy(OBJECT_NAMES.ingressController, {
+      policyTypes: ['Ingress'],
+      ingress: [{ from: [byNamespaceName(inputs.settings.ingressNamespace)] }],
+    }),
+    ...(fromTenants.length
+      ? [
+          policy(OBJECT_NAMES.fromTenants, {
+            policyTypes: ['Ingress'],
+            ingress: [{ from: [byTenants(fromTenants)] }],
+          }),
+        ]
+      : []),
+    policy(OBJECT_NAMES.egress, { policyTypes: ['Egress'], egress }),
+  ];
+}
+
+/** Everything an environment namespace holds besides the namespace itself. */
+export function environmentObjects(t: GovTenant, env: Environment, inputs: IsolationInputs): KubeObject[] {
+  const owned = inputs.owned ?? true;
+  return [
+    environmentQuota(t, env, owned),
+    environmentLimits(t, env, owned),
+    ...isolationPolicies(t, env, inputs),
+    ...environmentBindings(t, env, owned),
+  ].filter((o): o is KubeObject => o !== undefined);
+}

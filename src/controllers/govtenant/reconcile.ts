@@ -1,0 +1,382 @@
+/** GovTenant reconciler: load -> finalize, or apply -> prune -> status. */
+import type { GovTenant, GovTenantStatus } from '../../api/index.js';
+import type { Informer } from '../../runtime/cache.js';
+import type { ReconcileResult } from '../../runtime/controller.js';
+import { Controller } from '../../runtime/controller.js';
+import { readyFrom, setCondition, statusChanged, type ConditionUpdate } from '../../runtime/conditions.js';
+import { ApiError } from '../../runtime/kube.js';
+import type { Logger } from '../../runtime/log.js';
+import type { Manager } from '../../runtime/manager.js';
+import { objectPath, resourceFor, resources, type ResourceType } from '../../runtime/resources.js';
+import type { Condition, KubeObject } from '../../runtime/types.js';
+import {
+  CREATED_BY_UID,
+  ENVIRONMENT,
+  FINALIZER,
+  isManaged,
+  managedSelector,
+  ORPHANED,
+  TENANT,
+} from '../labels.js';
+import { environmentObjects, namespaceName, tenantNamespace, type TenantSettings } from './desired.js';
+
+/** Kinds the tenant owns inside its namespaces: watched for drift, pruned when no longer wanted. */
+const OWNED_KINDS: ResourceType[] = [
+  resources.ResourceQuota,
+  resources.LimitRange,
+  resources.NetworkPolicy,
+  resources.RoleBinding,
+];
+
+/** Which condition reports the objects of which kind. */
+const CONDITION_OF_KIND: Record<string, string> = {
+  ResourceQuota: 'QuotaApplied',
+  LimitRange: 'QuotaApplied',
+  NetworkPolicy: 'NetworkIsolated',
+  RoleBinding: 'AccessGranted',
+};
+const READY_TYPES = ['NamespacesReady', 'QuotaApplied', 'NetworkIsolated', 'AccessGranted'];
+
+export interface TenantContext {
+  manager: Manager;
+  settings: TenantSettings;
+  tenants: Informer<GovTenant>;
+  namespaces: Informer;
+  owned: Map<string, Informer>;
+  services: Informer;
+  log: Logger;
+}
+
+/** A namespace is the tenant's when it carries the tenant's label and our managed-by label. */
+const belongsTo = (obj: KubeObject, tenant: string): boolean =>
+  isManaged(obj.metadata.labels) && obj.metadata.labels?.[TENANT] === tenant;
+
+const isOrphaned = (ns: KubeObject | undefined): boolean => ns?.metadata.labels?.[ORPHANED] === 'true';
+
+/** Namespaces the tenant created and still claims, excluding those left behind as orphans. */
+const activeNamespaces = (ctx: TenantContext, t: GovTenant): KubeObject[] =>
+  ctx.namespaces.list((ns) => belongsTo(ns, t.metadata.name) && !isOrphaned(ns));
+
+/** Tenants whose allowFromTenants name this tenant: its egress towards them is opened. */
+const peersAllowing = (ctx: TenantContext, name: string): string[] =>
+  ctx.tenants
+    .list((o) => (o.spec?.network?.allowFromTenants ?? []).includes(name))
+    .map((o) => o.metadata.name);
+
+export function tenantController(
+  manager: Manager,
+  settings: TenantSettings & { workers: number },
+): Controller {
+  const tenants = manager.informer<GovTenant>(resources.GovTenant);
+  const namespaces = manager.informer(resources.Namespace);
+  const owned = new Map(OWNED_KINDS.map((r) => [r.kind, manager.informer(r, managedSelector)]));
+  const services = manager.informer(resources.GovService);
+  const log = manager.logger.child({ controller: 'govtenant' });
+  const ctx: TenantContext = { manager, settings, tenants, namespaces, owned, services, log };
+  // An unlabelled namespace matters to the tenant whose environment name it takes (conflicts).
+  const claimedBy = (ns: KubeObject): string[] =>
+    tenants
+      .list((t) =>
+        (t.spec?.environments ?? []).some((e) => namespaceName(t.metadata.name, e.name) === ns.metadata.name),
+      )
+      .map((t) => t.metadata.name);
+  const tenantLabel = (o: KubeObject): string[] =>
+    o.metadata.labels?.[TENANT] ? [o.metadata.labels[TENANT]] : [];
+  const allowed = (o?: KubeObject): string[] =>
+    (o?.spec as GovTenant['spec'])?.network?.allowFromTenants ?? [];
+  return new Controller({
+    name: 'govtenant',
+    primary: tenants,
+    watches: [
+      { informer: namespaces, map: (ns) => [...tenantLabel(ns), ...claimedBy(ns)] },
+      // A tenant that starts or stops allowing others changes their egress.
+      { informer: tenants, map: (t, old) => [...allowed(t), ...allowed(old)] },
+      { informer: services, map: (s) => tenantLabel(namespaces.get(s.metadata.namespace ?? '') ?? s) },
+      ...[...owned.values()].map((informer) => ({ informer, map: tenantLabel })),
+    ],
+    workers: settings.workers,
+    logger: log,
+    reconcile: (key) => reconcileTenant(key, ctx),
+  });
+}
+
+export async function reconcileTenant(key: string, ctx: TenantContext): Promise<ReconcileResult | void> {
+  const t = ctx.tenants.get(key);
+  if (!t?.spec) return;
+  const log = ctx.log.child({ name: t.metadata.name, tenant: t.metadata.name });
+  if (t.metadata.deletionTimestamp) return finalizeTenant(t, ctx, log);
+  await ctx.manager.applier.setFinalizer(t, FINALIZER, true);
+  const outcome = await applyTenant(t, ctx, log);
+  await releaseRemovedEnvironments(t, ctx, log);
+  await pruneObjects(t, ctx, log, new Set(outcome.appliedKeys));
+  await writeStatus(t, ctx, outcome);
+}
+
+interface TenantOutcome {
+  namespaces: string[];
+  conflicts: string[];
+  appliedKeys: string[];
+  /** Condition type -> the API server's refusal of an object of that condition's kinds. */
+  refused: Map<string, string>;
+}
+
+/** The tenant being reconciled with its context and logger. */
+interface Scope {
+  t: GovTenant;
+  ctx: TenantContext;
+  log: Logger;
+}
+
+const keyOf = (o: KubeObject): string => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+
+async function applyTenant(t: GovTenant, ctx: TenantContext, log: Logger): Promise<TenantOutcome> {
+  const outcome: TenantOutcome = { namespaces: [], conflicts: [], appliedKeys: [], refused: new Map() };
+  const peers = peersAllowing(ctx, t.metadata.name);
+  for (const env of t.spec!.environments) {
+    const desiredNs = tenantNamespace(t, env.name);
+    const live = ctx.namespaces.get(desiredNs.metadata.name);
+    // Never adopt silently: a namespace that exists and is not this tenant's stays untouched.
+    if (live && live.metadata.labels?.[TENANT] !== t.metadata.name) {
+      outcome.conflicts.push(desiredNs.metadata.name);
+      continue;
+    }
+    await applyAndReport(t, ctx, log, desiredNs);
+    outcome.namespaces.push(desiredNs.metadata.name);
+    if (live?.metadata.deletionTimestamp) continue;
+    for (const obj of environmentObjects(t, env, { settings: ctx.settings, peersAllowingUs: peers })) {
+      await applyOrRefuse({ t, ctx, log }, obj, outcome);
+    }
+  }
+  return outcome;
+}
+
+/** An object the API server refuses as invalid becomes a condition; anything else is retried. */
+async function applyOrRefuse(scope: Scope, obj: KubeObject, out: TenantOutcome): Promise<void> {
+  try {
+    await applyAndReport(scope.t, scope.ctx, scope.log, obj);
+    out.appliedKeys.push(keyOf(obj));
+  } catch (e) {
+    if (!(e instanceof ApiError) || (e.status !== 422 && e.status !== 400)) throw e;
+    out.appliedKeys.push(keyOf(obj)); // keep what exists rather than prune it for a refused update
+    out.refused.set(
+      CONDITION_OF_KIND[obj.kind] ?? 'Ready',
+      `${obj.kind} ${obj.metadata.namespace}/${obj.metadata.name}: ${e.message}`,
+    );
+  }
+}
+
+async function applyAndReport(
+  t: GovTenant,
+  ctx: TenantContext,
+  log: Logger,
+  desired: KubeObject,
+): Promise<void> {
+  const { action, object } = await ctx.manager.applier.apply(desired);
+  if (action === 'unchanged') return;
+  const where = object.metadata.namespace ? `${object.metadata.namespace}/` : '';
+  const verb = action === 'created' ? 'Created' : 'Updated';
+  ctx.manager.events.record(
+    t,
+    'Normal',
+    `${object.kind}${verb}`,
+    `${verb} ${object.kind} ${where}${object.metadata.name}`,
+  );
+  log.info(`${action} ${object.kind}`, {
+    kind: object.kind,
+    object: object.metadata.name,
+    namespace: object.metadata.namespace,
+  });
+}
+
+/** Deletes managed objects of this tenant, in its active namespaces, that the spec no longer asks for. */
+async function pruneObjects(t: GovTenant, ctx: TenantContext, log: Logger, keep: Set<string>): Promise<void> {
+  const active = new Set(activeNamespaces(ctx, t).map((ns) => ns.metadata.name));
+  for (const [kind, informer] of ctx.owned) {
+    const stale = informer.list(
+      (o) =>
+        belongsTo(o, t.metadata.name) &&
+        active.has(o.metadata.namespace ?? '') &&
+        !keep.has(keyOf({ ...o, kind })),
+    );
+    for (const obj of stale) {
+      if (!(await ctx.manager.applier.delete(resourceFor(obj.apiVersion, kind), obj))) continue;
+      ctx.manager.events.record(
+        t,
+        'Normal',
+        `${kind}Deleted`,
+        `Deleted ${kind} ${obj.metadata.namespace}/${obj.metadata.name}: no longer in the spec`,
+      );
+      log.info(`deleted ${kind}`, { kind, object: obj.metadata.name, namespace: obj.metadata.namespace });
+    }
+  }
+}
+
+/** Environments removed from the spec follow the deletion policy. */
+async function releaseRemovedEnvironments(t: GovTenant, ctx: TenantContext, log: Logger): Promise<void> {
+  const wanted = new Set(t.spec!.environments.map((e) => namespaceName(t.metadata.name, e.name)));
+  for (const ns of activeNamespaces(ctx, t).filter((n) => !wanted.has(n.metadata.name))) {
+    await releaseNamespace(t, ctx, log, ns);
+  }
+}
+
+/**
+ * Retain: the namespace and everything in it stay, labelled orphaned, with no owner reference left
+ * that garbage collection could follow. Delete: only a namespace this very tenant created goes.
+ */
+async function releaseNamespace(
+  t: GovTenant,
+  ctx: TenantContext,
+  log: Logger,
+  ns: KubeObject,
+): Promise<void> {
+  const policy = t.spec!.deletionPolicy ?? 'Retain';
+  if (policy === 'Delete' && ns.metadata.annotations?.[CREATED_BY_UID] === t.metadata.uid) {
+    if (ns.metadata.deletionTimestamp) return;
+    await ctx.manager.applier.delete(resources.Namespace, ns);
+    ctx.manager.events.record(
+      t,
+      'Normal',
+      'NamespaceDeleted',
+      `Deleted namespace ${ns.metadata.name} (deletionPolicy Delete)`,
+    );
+    log.info('deleted namespace', { namespace: ns.metadata.name, deletionPolicy: policy });
+    return;
+  }
+  await dropOwnerReferences(t, ctx, ns.metadata.name);
+  const env = ns.metadata.labels?.[ENVIRONMENT] ?? ns.metadata.name.slice(t.metadata.name.length + 1);
+  await ctx.manager.applier.apply(tenantNamespace(t, env, true));
+  ctx.manager.events.record(
+    t,
+    'Normal',
+    'NamespaceOrphaned',
+    `Released namespace ${ns.metadata.name}; it and its data are kept (deletionPolicy ${policy})`,
+  );
+  log.info('orphaned namespace', { namespace: ns.metadata.name, deletionPolicy: policy });
+}
+
+async function dropOwnerReferences(t: GovTenant, ctx: TenantContext, namespace: string): Promise<void> {
+  for (const [kind, informer] of ctx.owned) {
+    const ownedByTenant = informer.list(
+      (o) =>
+        o.metadata.namespace === namespace &&
+        (o.metadata.ownerReferences ?? []).some((r) => r.uid === t.metadata.uid),
+    );
+    for (const obj of ownedByTenant) {
+      const r = resourceFor(obj.apiVersion, kind);
+      await ctx.manager.client.request('PATCH', objectPath(r, obj.metadata.name, namespace), {
+        contentType: 'application/merge-patch+json',
+        body: { metadata: { ownerReferences: null } },
+      });
+    }
+  }
+}
+
+async function finalizeTenant(t: GovTenant, ctx: TenantContext, log: Logger): Promise<void> {
+  if (!t.metadata.finalizers?.includes(FINALIZER)) return;
+  for (const ns of activeNamespaces(ctx, t)) await releaseNamespace(t, ctx, log, ns);
+  await ctx.manager.applier.setFinalizer(t, FINALIZER, false);
+  log.info('tenant finalized', { deletionPolicy: t.spec!.deletionPolicy ?? 'Retain' });
+}
+
+function namespacesCondition(out: TenantOutcome, generation?: number): ConditionUpdate {
+  if (out.conflicts.length) {
+    return {
+      type: 'NamespacesReady',
+      status: 'False',
+      reason: 'NamespaceConflict',
+      message: `Namespace ${out.conflicts.join(', ')} already exists and does not belong to this tenant; it was left untouched`,
+      observedGeneration: generation,
+    };
+  }
+  const message = `${out.namespaces.length} environment namespace(s) present`;
+  return {
+    type: 'NamespacesReady',
+    status: 'True',
+    reason: 'NamespacesCreated',
+    message,
+    observedGeneration: generation,
+  };
+}
+
+const APPLIED_REASON: Record<string, [string, string]> = {
+  QuotaApplied: ['QuotaApplied', 'ResourceQuota and LimitRange applied in every environment'],
+  NetworkIsolated: ['NetworkPoliciesApplied', 'NetworkPolicies applied in every environment'],
+  AccessGranted: ['RoleBindingsApplied', 'Access RoleBindings applied in every environment'],
+};
+
+function appliedCondition(type: string, out: TenantOutcome, generation?: number): ConditionUpdate {
+  const refused = out.refused.get(type);
+  if (refused)
+    return { type, status: 'False', reason: 'InvalidSpec', message: refused, observedGeneration: generation };
+  const [reason, message] = APPLIED_REASON[type]!;
+  return { type, status: 'True', reason, message, observedGeneration: generation };
+}
+
+function suspendedCondition(t: GovTenant): ConditionUpdate {
+  return t.spec!.suspended
+    ? {
+        type: 'Suspended',
+        status: 'True',
+        reason: 'Suspended',
+        message: 'Tenant suspended: its GovServices are scaled to zero and no new ones are admitted',
+        observedGeneration: t.metadata.generation,
+      }
+    : {
+        type: 'Suspended',
+        status: 'False',
+        reason: 'Active',
+        message: 'Tenant active',
+        observedGeneration: t.metadata.generation,
+      };
+}
+
+function environmentsStatus(t: GovTenant, ctx: TenantContext): NonNullable<GovTenantStatus['environments']> {
+  const quotas = ctx.owned.get('ResourceQuota')!;
+  return t.spec!.environments.map((env) => {
+    const namespace = namespaceName(t.metadata.name, env.name);
+    const ns = ctx.namespaces.get(namespace);
+    const quota = quotas.get('secovia-quota', namespace)?.status as
+      { hard?: Record<string, string>; used?: Record<string, string> } | undefined;
+    return {
+      name: env.name,
+      namespace,
+      ready: !!ns && ns.metadata.labels?.[TENANT] === t.metadata.name && !ns.metadata.deletionTimestamp,
+      ...(quota?.hard ? { quota: { hard: quota.hard, used: quota.used ?? {} } } : {}),
+    };
+  });
+}
+
+async function writeStatus(t: GovTenant, ctx: TenantContext, out: TenantOutcome): Promise<void> {
+  const now = new Date();
+  const generation = t.metadata.generation;
+  let conditions: Condition[] = t.status?.conditions ?? [];
+  const updates = [
+    namespacesCondition(out, generation),
+    ...['QuotaApplied', 'NetworkIsolated', 'AccessGranted'].map((type) =>
+      appliedCondition(type, out, generation),
+    ),
+  ];
+  for (const c of [...updates, suspendedCondition(t)]) conditions = setCondition(conditions, c, now);
+  conditions = setCondition(conditions, readyFrom(conditions, READY_TYPES, generation), now);
+  const namespaces = new Set(out.namespaces);
+  const status: GovTenantStatus = {
+    ...t.status,
+    observedGeneration: generation,
+    conditions,
+    namespaces: out.namespaces,
+    environments: environmentsStatus(t, ctx),
+    services: ctx.services.list((s) => namespaces.has(s.metadata.namespace ?? '')).length,
+  };
+  if (!statusChanged(t.status, status)) return;
+  const wasConflict =
+    t.status?.conditions?.find((c) => c.type === 'NamespacesReady')?.reason === 'NamespaceConflict';
+  if (out.conflicts.length && !wasConflict) {
+    ctx.manager.events.record(
+      t,
+      'Warning',
+      'NamespaceConflict',
+      `Namespace ${out.conflicts.join(', ')} exists and is not this tenant's; left untouched`,
+    );
+  }
+  await ctx.manager.applier.applyStatus(t, status);
+}

@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+/** Entry point: flags and environment -> wiring. Mistakes end in one clear line and a non-zero exit. */
+import { registerControllers } from './controllers/index.js';
+import { parseSettings, usage, UsageError } from './runtime/config.js';
+import { KubeClient } from './runtime/kube.js';
+import { errorMessage, rootLogger, setLogLevel } from './runtime/log.js';
+import { Manager } from './runtime/manager.js';
+
+function fail(message: string, code: number): never {
+  process.stderr.write(`secovia-operator: ${message}\n`);
+  process.exit(code);
+}
+
+async function main(): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseSettings(process.argv.slice(2), process.env);
+  } catch (e) {
+    if (e instanceof UsageError) fail(`${e.message} (see --help)`, 2);
+    throw e;
+  }
+  if (parsed === 'help') {
+    process.stdout.write(usage);
+    return;
+  }
+  const settings = parsed;
+  setLogLevel(settings.logLevel);
+  let client: KubeClient;
+  try {
+    client = KubeClient.load({ kubeconfig: settings.kubeconfig });
+  } catch (e) {
+    fail(`cannot load Kubernetes configuration: ${errorMessage(e)}`, 1);
+  }
+  try {
+    const version = await client.request<{ gitVersion: string }>('GET', '/version', { timeoutMs: 10_000 });
+    rootLogger.info('connected to the Kubernetes API server', {
+      server: client.server,
+      version: version.gitVersion,
+    });
+  } catch (e) {
+    fail(`cannot reach the Kubernetes API server at ${client.server}: ${errorMessage(e)}`, 1);
+  }
+  const manager = new Manager({ client, logger: rootLogger, ...settings });
+  registerControllers(manager, settings);
+  const shutdown = (signal: string): void => {
+    rootLogger.info('signal received', { signal });
+    void manager.stop().then(() => process.exit(0));
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.on('unhandledRejection', (e) =>
+    rootLogger.error('unhandled rejection', { error: errorMessage(e) }),
+  );
+  try {
+    await manager.start();
+  } catch (e) {
+    fail(`cannot start: ${errorMessage(e)}`, 1);
+  }
+  rootLogger.info('operator started', {
+    leaderElection: settings.leaderElection,
+    namespace: settings.namespace,
+  });
+}
+
+void main();

@@ -1,0 +1,139 @@
+/**
+ * The one write path: server-side apply with a single field manager, skipped entirely when the
+ * cached live object already holds the desired state; prune of what we created and no longer want.
+ */
+import { createHash } from 'node:crypto';
+import type { KubeClient } from './kube.js';
+import { isNotFound } from './kube.js';
+import type { ResourceType } from './resources.js';
+import { objectPath, resourceFor } from './resources.js';
+import type { KubeObject } from './types.js';
+import { GROUP } from './types.js';
+
+export const FIELD_MANAGER = 'secovia-operator';
+/** Hash of what we last applied: a changed desired state is applied even where a subset check passes (removed fields). */
+export const APPLIED_HASH = `${GROUP}/applied-hash`;
+
+export type ApplyAction = 'created' | 'configured' | 'unchanged';
+export interface ApplyOutcome {
+  object: KubeObject;
+  action: ApplyAction;
+}
+
+/** Returns the cached object, undefined when the cache knows it is absent, or 'uncached'. */
+export type Lookup = (
+  r: ResourceType,
+  name: string,
+  namespace?: string,
+) => KubeObject | undefined | 'uncached';
+
+const QUANTITY = /^[+-]?(\d+(\.\d*)?|\.\d+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei|e[+-]?\d+)?$/;
+const SUFFIX: Record<string, number> = {
+  '': 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
+  Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
+}; // prettier-ignore
+
+/** The value of a resource quantity, or undefined when the string is not one. */
+export function quantityValue(v: unknown): number | undefined {
+  const s = typeof v === 'number' ? String(v) : v;
+  if (typeof s !== 'string' || !QUANTITY.test(s)) return undefined;
+  const m = /^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(e[+-]?\d+|[a-zA-Z]*)$/.exec(s);
+  if (!m) return undefined;
+  const [, num, suffix = ''] = m;
+  return suffix.startsWith('e') ? Number(`${num}${suffix}`) : Number(num) * (SUFFIX[suffix] ?? NaN);
+}
+
+/** True when every field of `desired` is present with an equal value in `live` (quantities by value). */
+export function isSubset(desired: unknown, live: unknown): boolean {
+  if (Array.isArray(desired)) {
+    return (
+      Array.isArray(live) && live.length === desired.length && desired.every((d, i) => isSubset(d, live[i]))
+    );
+  }
+  if (desired !== null && typeof desired === 'object') {
+    if (live === null || typeof live !== 'object' || Array.isArray(live)) return false;
+    const l = live as Record<string, unknown>;
+    return Object.entries(desired).every(([k, v]) => v === undefined || isSubset(v, l[k]));
+  }
+  if (desired === live) return true;
+  const dq = quantityValue(desired);
+  return dq !== undefined && typeof live !== 'boolean' && dq === quantityValue(live);
+}
+
+export function hashOf(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16);
+}
+
+/** The desired object with the hash of its own content recorded in an annotation. */
+export function withAppliedHash(desired: KubeObject): KubeObject {
+  const annotations = { ...desired.metadata.annotations, [APPLIED_HASH]: hashOf(desired) };
+  return { ...desired, metadata: { ...desired.metadata, annotations } };
+}
+
+export class Applier {
+  constructor(
+    private readonly client: KubeClient,
+    private readonly lookup: Lookup,
+    readonly fieldManager = FIELD_MANAGER,
+  ) {}
+
+  /** Applies `desired` unless the live object already matches it; never sends a request then. */
+  async apply(desired: KubeObject): Promise<ApplyOutcome> {
+    const resource = resourceFor(desired.apiVersion, desired.kind);
+    const { name, namespace } = desired.metadata;
+    const body = withAppliedHash(desired);
+    const live = this.lookup(resource, name, namespace);
+    if (live && live !== 'uncached' && isSubset(body, live)) return { object: live, action: 'unchanged' };
+    const object = await this.client.request<KubeObject>('PATCH', objectPath(resource, name, namespace), {
+      query: { fieldManager: this.fieldManager, force: true },
+      contentType: 'application/apply-patch+yaml',
+      body,
+    });
+    return { object, action: live ? 'configured' : 'created' };
+  }
+
+  /** Applies the status through the status subresource. The caller decides whether it changed. */
+  async applyStatus(obj: KubeObject, status: unknown): Promise<KubeObject> {
+    const resource = resourceFor(obj.apiVersion, obj.kind);
+    const { name, namespace } = obj.metadata;
+    return this.client.request<KubeObject>('PATCH', `${objectPath(resource, name, namespace)}/status`, {
+      query: { fieldManager: this.fieldManager, force: true },
+      contentType: 'application/apply-patch+yaml',
+      body: { apiVersion: obj.apiVersion, kind: obj.kind, metadata: { name, namespace }, status },
+    });
+  }
+
+  /** Sets or clears our finalizer on an object; other finalizers belong to others and stay. */
+  async setFinalizer(obj: KubeObject, finalizer: string, present: boolean): Promise<void> {
+    const has = obj.metadata.finalizers?.includes(finalizer) ?? false;
+    if (has === present) return;
+    const resource = resourceFor(obj.apiVersion, obj.kind);
+    const { name, namespace } = obj.metadata;
+    const finalizers = (obj.metadata.finalizers ?? [])
+      .filter((f) => f !== finalizer)
+      .concat(present ? [finalizer] : []);
+    // The resourceVersion makes the merge patch conditional: a concurrent change becomes a 409, retried.
+    try {
+      await this.client.request('PATCH', objectPath(resource, name, namespace), {
+        contentType: 'application/merge-patch+json',
+        body: { metadata: { finalizers, resourceVersion: obj.metadata.resourceVersion } },
+      });
+    } catch (e) {
+      // Gone already (its last finalizer was removed): nothing left to do.
+      if (!isNotFound(e)) throw e;
+    }
+  }
+
+  /** Deletes an object we created; the uid precondition guarantees we never delete a same-named successor. */
+  async delete(resource: ResourceType, obj: KubeObject): Promise<boolean> {
+    try {
+      await this.client.request('DELETE', objectPath(resource, obj.metadata.name, obj.metadata.namespace), {
+        body: { propagationPolicy: 'Background', preconditions: { uid: obj.metadata.uid } },
+      });
+      return true;
+    } catch (e) {
+      if (isNotFound(e)) return false;
+      throw e;
+    }
+  }
+}

@@ -1,0 +1,254 @@
+/**
+ * A list+watch cache (an informer) that we own end to end: paginated list, watch from the list's
+ * resourceVersion with bookmarks and a server-side timeout, an inactivity watchdog for silent
+ * stalls, re-list on 410 Gone (as an HTTP status or an ERROR event) that emits deletes for objects
+ * that vanished, and backoff with jitter on any other error.
+ */
+import type { KubeClient, Status, WatchEvent } from './kube.js';
+import { ApiError, isGone } from './kube.js';
+import type { Logger } from './log.js';
+import { errorMessage, rootLogger } from './log.js';
+import type { ResourceType } from './resources.js';
+import { apiVersionOf, collectionPath, objectKey } from './resources.js';
+import type { KubeObject } from './types.js';
+
+export type InformerEventType = 'add' | 'update' | 'delete';
+export type InformerHandler<T> = (type: InformerEventType, obj: T, old?: T) => void;
+
+/** What a controller needs of an informer (method syntax keeps typed informers assignable). */
+export interface EventSource {
+  onEvent(handler: InformerHandler<KubeObject>): void;
+  waitForSync(): Promise<void>;
+}
+
+export interface InformerOptions {
+  resource: ResourceType;
+  namespace?: string;
+  labelSelector?: string;
+  pageSize?: number;
+  /** Server-side watch timeout; randomized so that many watches do not reconnect together. */
+  watchTimeoutSeconds?: () => number;
+  /** No event and no bookmark for this long: the watch is presumed dead and restarted. */
+  inactivityMs?: number;
+  backoffMs?: { base: number; max: number };
+  logger?: Logger;
+}
+
+interface ListResponse<T> {
+  metadata: { resourceVersion: string; continue?: string };
+  items: T[];
+}
+
+/** Cached objects keep what controllers read; managedFields and the last-applied blob are dropped. */
+function slim<T extends KubeObject>(obj: T): T {
+  const metadata: KubeObject['metadata'] & { managedFields?: unknown } = { ...obj.metadata };
+  delete metadata.managedFields;
+  if (metadata.annotations?.['kubectl.kubernetes.io/last-applied-configuration']) {
+    metadata.annotations = { ...metadata.annotations };
+    delete metadata.annotations['kubectl.kubernetes.io/last-applied-configuration'];
+  }
+  return { ...obj, metadata };
+}
+
+const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+  });
+
+export class Informer<T extends KubeObject = KubeObject> {
+  private readonly store = new Map<string, T>();
+  private readonly handlers: InformerHandler<T>[] = [];
+  private readonly abort = new AbortController();
+  private readonly log: Logger;
+  private resourceVersion = '';
+  private synced = false;
+  private syncWaiters: (() => void)[] = [];
+  private running?: Promise<void>;
+  /** Counters for tests and benchmarks: how often the cache listed and watched. */
+  readonly stats = { lists: 0, watches: 0, watchdogRestarts: 0, errors: 0 };
+
+  constructor(
+    private readonly client: KubeClient,
+    readonly opts: InformerOptions,
+  ) {
+    this.log = (opts.logger ?? rootLogger).child({
+      informer: opts.resource.plural,
+      selector: opts.labelSelector,
+    });
+  }
+
+  onEvent(handler: InformerHandler<T>): void {
+    this.handlers.push(handler);
+  }
+
+  start(): void {
+    this.running ??= this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.running;
+  }
+
+  hasSynced(): boolean {
+    return this.synced;
+  }
+
+  waitForSync(): Promise<void> {
+    return this.synced ? Promise.resolve() : new Promise((resolve) => this.syncWaiters.push(resolve));
+  }
+
+  get(name: string, namespace?: string): T | undefined {
+    return this.store.get(objectKey(name, this.opts.resource.namespaced ? namespace : undefined));
+  }
+
+  list(filter?: (o: T) => boolean): T[] {
+    const all = [...this.store.values()];
+    return filter ? all.filter(filter) : all;
+  }
+
+  get size(): number {
+    return this.store.size;
+  }
+
+  private async run(): Promise<void> {
+    const { base, max } = this.opts.backoffMs ?? { base: 200, max: 30_000 };
+    let failures = 0;
+    while (!this.abort.signal.aborted) {
+      try {
+        if (!this.resourceVersion) await this.relist();
+        await this.watchOnce();
+        failures = 0;
+      } catch (e) {
+        if (this.abort.signal.aborted) break;
+        this.stats.errors++;
+        if (isGone(e)) {
+          this.log.info('resourceVersion expired, re-listing', { resourceVersion: this.resourceVersion });
+          this.resourceVersion = '';
+          continue;
+        }
+        failures++;
+        const delay = Math.min(max, base * 2 ** Math.min(failures, 16)) * (0.5 + Math.random() / 2);
+        this.log.warn('list/watch failed, retrying', {
+          error: errorMessage(e),
+          retryInMs: Math.round(delay),
+        });
+        await sleep(delay, this.abort.signal);
+      }
+    }
+  }
+
+  private async relist(): Promise<void> {
+    const items: T[] = [];
+    let cont: string | undefined;
+    let rv: string;
+    const { resource, namespace, labelSelector, pageSize = 500 } = this.opts;
+    do {
+      const page = await this.client.request<ListResponse<T>>('GET', collectionPath(resource, namespace), {
+        query: { limit: pageSize, continue: cont, labelSelector },
+        signal: this.abort.signal,
+      });
+      // List items come without apiVersion/kind; watch events carry them. Give both one shape.
+      for (const item of page.items)
+        items.push(slim({ ...item, apiVersion: apiVersionOf(resource), kind: resource.kind }));
+      cont = page.metadata.continue || undefined;
+      rv = page.metadata.resourceVersion;
+    } while (cont);
+    this.stats.lists++;
+    this.replace(items);
+    this.resourceVersion = rv;
+    if (!this.synced) {
+      this.synced = true;
+      for (const w of this.syncWaiters.splice(0)) w();
+    }
+  }
+
+  /** Makes the store equal to a fresh list, emitting the events a watch would have delivered. */
+  private replace(items: T[]): void {
+    const fresh = new Map(items.map((o) => [this.keyOf(o), o]));
+    for (const [key, old] of this.store) {
+      if (!fresh.has(key)) {
+        this.store.delete(key);
+        this.emit('delete', old);
+      }
+    }
+    for (const [key, obj] of fresh) this.upsert(key, obj);
+  }
+
+  private upsert(key: string, obj: T): void {
+    const old = this.store.get(key);
+    if (old?.metadata.resourceVersion === obj.metadata.resourceVersion) return;
+    this.store.set(key, obj);
+    this.emit(old ? 'update' : 'add', obj, old);
+  }
+
+  private async watchOnce(): Promise<void> {
+    const { resource, namespace, labelSelector, inactivityMs = 90_000 } = this.opts;
+    const timeoutSeconds = this.opts.watchTimeoutSeconds?.() ?? 300 + Math.floor(Math.random() * 300);
+    const ctl = new AbortController();
+    const stopOnAbort = (): void => ctl.abort();
+    this.abort.signal.addEventListener('abort', stopOnAbort, { once: true });
+    let watchdog = setTimeout(() => ctl.abort(), inactivityMs);
+    this.stats.watches++;
+    try {
+      await this.client.watch<T | Status>(
+        collectionPath(resource, namespace),
+        { resourceVersion: this.resourceVersion, allowWatchBookmarks: true, timeoutSeconds, labelSelector },
+        (event) => {
+          clearTimeout(watchdog);
+          watchdog = setTimeout(() => ctl.abort(), inactivityMs);
+          this.handleEvent(event);
+        },
+        ctl.signal,
+      );
+      if (ctl.signal.aborted && !this.abort.signal.aborted) {
+        this.stats.watchdogRestarts++;
+        this.log.warn('watch silent for too long, restarting it', {
+          inactivityMs,
+          resourceVersion: this.resourceVersion,
+        });
+      }
+    } finally {
+      clearTimeout(watchdog);
+      this.abort.signal.removeEventListener('abort', stopOnAbort);
+    }
+  }
+
+  private handleEvent(event: WatchEvent<T | Status>): void {
+    if (event.type === 'ERROR') {
+      const s = event.object as Status;
+      throw new ApiError(s.code ?? 500, s.reason ?? 'WatchError', s.message ?? 'watch error event');
+    }
+    const obj = slim(event.object as T);
+    this.resourceVersion = obj.metadata.resourceVersion ?? this.resourceVersion;
+    if (event.type === 'BOOKMARK') return;
+    const key = this.keyOf(obj);
+    if (event.type === 'DELETED') {
+      const old = this.store.get(key);
+      this.store.delete(key);
+      this.emit('delete', obj, old);
+      return;
+    }
+    this.upsert(key, obj);
+  }
+
+  private keyOf(o: T): string {
+    return objectKey(o.metadata.name, this.opts.resource.namespaced ? o.metadata.namespace : undefined);
+  }
+
+  private emit(type: InformerEventType, obj: T, old?: T): void {
+    for (const h of this.handlers) {
+      try {
+        h(type, obj, old);
+      } catch (e) {
+        // A failing handler must not hide the object nor stop the stream; it is logged loudly.
+        this.log.error('event handler failed', {
+          error: errorMessage(e),
+          event: type,
+          name: obj.metadata.name,
+        });
+      }
+    }
+  }
+}

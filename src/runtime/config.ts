@@ -1,0 +1,101 @@
+/** Operator settings from flags and environment variables, validated with one clear message per mistake. */
+import { parseArgs } from 'node:util';
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import type { LogLevel } from './log.js';
+import { isLogLevel } from './log.js';
+
+export interface Settings {
+  kubeconfig?: string;
+  logLevel: LogLevel;
+  metricsPort: number;
+  healthPort: number;
+  leaderElection: boolean;
+  namespace: string;
+  identity: string;
+  workers: number;
+  /** Namespace of the ingress controller whose pods may reach tenant workloads. */
+  ingressNamespace: string;
+}
+
+export class UsageError extends Error {}
+
+export const usage = `Usage: secovia-operator [flags]
+
+Runs the secovia operator against KUBECONFIG (or --kubeconfig), else the in-cluster service account.
+
+Flags (environment variable in brackets):
+  --kubeconfig PATH              kubeconfig file [KUBECONFIG]
+  --log-level LEVEL              error | warn | info | debug (default info) [LOG_LEVEL]
+  --metrics-port PORT            /metrics port, 0 picks a free one (default 8080) [METRICS_PORT]
+  --health-port PORT             /healthz and /readyz port (default 8081) [HEALTH_PORT]
+  --leader-elect BOOL            elect a leader on a Lease before reconciling (default true) [LEADER_ELECT]
+  --namespace NAME               namespace the operator runs in, holds its Lease (default secovia-system) [POD_NAMESPACE]
+  --workers N                    concurrent reconciles per controller (default 4) [WORKERS]
+  --ingress-namespace NAME       namespace of the ingress controller (default ingress-nginx) [INGRESS_NAMESPACE]
+  --help                         print this help
+`;
+
+const options = {
+  kubeconfig: { type: 'string' },
+  'log-level': { type: 'string' },
+  'metrics-port': { type: 'string' },
+  'health-port': { type: 'string' },
+  'leader-elect': { type: 'string' },
+  namespace: { type: 'string' },
+  workers: { type: 'string' },
+  'ingress-namespace': { type: 'string' },
+  help: { type: 'boolean' },
+} as const;
+
+function port(flag: string, raw: string): number {
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n > 65535)
+    throw new UsageError(`--${flag}: "${raw}" is not a port number (0-65535)`);
+  return n;
+}
+
+function bool(flag: string, raw: string): boolean {
+  if (raw === 'true' || raw === 'false') return raw === 'true';
+  throw new UsageError(`--${flag}: "${raw}" must be true or false`);
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+function dnsLabel(flag: string, raw: string): string {
+  if (!DNS_LABEL.test(raw)) throw new UsageError(`--${flag}: "${raw}" is not a valid namespace name`);
+  return raw;
+}
+
+/** Parses argv (without node and script) and env. Throws UsageError with a one-line message. */
+export function parseSettings(argv: string[], env: NodeJS.ProcessEnv): Settings | 'help' {
+  let values: ReturnType<typeof parseArgs<{ options: typeof options }>>['values'];
+  try {
+    values = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
+  } catch (e) {
+    throw new UsageError((e as Error).message.split('\n')[0] ?? 'bad arguments');
+  }
+  if (values.help) return 'help';
+  const pick = (flag: keyof typeof options, envName: string, dflt: string): string =>
+    (values[flag] as string | undefined) ?? env[envName] ?? dflt;
+  const logLevel = pick('log-level', 'LOG_LEVEL', 'info');
+  if (!isLogLevel(logLevel))
+    throw new UsageError(`--log-level: "${logLevel}" must be one of error, warn, info, debug`);
+  const workers = Number(pick('workers', 'WORKERS', '4'));
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64)
+    throw new UsageError('--workers: must be 1..64');
+  return {
+    // KUBECONFIG itself (possibly a list of files) is read by the client's own loader.
+    kubeconfig: values.kubeconfig as string | undefined,
+    logLevel,
+    metricsPort: port('metrics-port', pick('metrics-port', 'METRICS_PORT', '8080')),
+    healthPort: port('health-port', pick('health-port', 'HEALTH_PORT', '8081')),
+    leaderElection: bool('leader-elect', pick('leader-elect', 'LEADER_ELECT', 'true')),
+    namespace: dnsLabel('namespace', pick('namespace', 'POD_NAMESPACE', 'secovia-system')),
+    identity: `${env.POD_NAME ?? hostname()}_${randomUUID().slice(0, 8)}`,
+    workers,
+    ingressNamespace: dnsLabel(
+      'ingress-namespace',
+      pick('ingress-namespace', 'INGRESS_NAMESPACE', 'ingress-nginx'),
+    ),
+  };
+}

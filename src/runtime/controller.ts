@@ -1,0 +1,154 @@
+/**
+ * A controller: a primary informer and any number of watched informers feed one work queue whose
+ * keys a bounded pool of workers reconciles, one reconcile per key at a time.
+ */
+import type { EventSource } from './cache.js';
+import { isConflict } from './kube.js';
+import type { Logger } from './log.js';
+import { errorMessage } from './log.js';
+import {
+  activeWorkers,
+  maxConcurrentReconciles,
+  reconcileErrors,
+  reconcileTime,
+  reconcileTotal,
+  terminalReconcileErrors,
+} from './metrics.js';
+import { WorkQueue } from './queue.js';
+import { objectKey } from './resources.js';
+import type { KubeObject } from './types.js';
+
+export interface ReconcileResult {
+  requeueAfterMs?: number;
+}
+
+/** An error that retrying cannot fix (an invalid spec): reported, not retried until the object changes. */
+export class TerminalError extends Error {
+  constructor(
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'TerminalError';
+  }
+}
+
+export type Reconcile = (key: string) => Promise<ReconcileResult | void>;
+/** Maps an event's object (and its previous state, on updates) to the keys to reconcile. */
+export type KeyMapper = (obj: KubeObject, old?: KubeObject) => string[];
+
+export interface ControllerOptions {
+  name: string;
+  primary: EventSource;
+  watches?: { informer: EventSource; map: KeyMapper }[];
+  workers?: number;
+  reconcile: Reconcile;
+  logger: Logger;
+}
+
+/** Maps an object to the key of its controlling owner of the given kind. */
+export const byControllerRef =
+  (kind: string, ownerNamespaced: boolean): KeyMapper =>
+  (obj) =>
+    (obj.metadata.ownerReferences ?? [])
+      .filter((r) => r.controller && r.kind === kind)
+      .map((r) => objectKey(r.name, ownerNamespaced ? obj.metadata.namespace : undefined));
+
+/** Maps an object to the cluster-scoped owner named by one of its labels (namespaces carry no owner reference). */
+export const byLabel =
+  (label: string): KeyMapper =>
+  (obj) => {
+    const v = obj.metadata.labels?.[label];
+    return v ? [v] : [];
+  };
+
+export class Controller {
+  readonly queue: WorkQueue;
+  private workersDone?: Promise<void[]>;
+
+  constructor(private readonly opts: ControllerOptions) {
+    this.queue = new WorkQueue({ name: opts.name, controller: opts.name });
+    const enqueuePrimary = (_t: string, obj: KubeObject): void =>
+      this.queue.add(objectKey(obj.metadata.name, obj.metadata.namespace));
+    opts.primary.onEvent(enqueuePrimary);
+    for (const w of opts.watches ?? []) {
+      w.informer.onEvent((_t, obj, old) => w.map(obj, old).forEach((k) => this.queue.add(k)));
+    }
+  }
+
+  get name(): string {
+    return this.opts.name;
+  }
+
+  informers(): EventSource[] {
+    return [this.opts.primary, ...(this.opts.watches ?? []).map((w) => w.informer)];
+  }
+
+  /** Starts the workers once every informer this controller reads has synced. */
+  async start(): Promise<void> {
+    await Promise.all(this.informers().map((i) => i.waitForSync()));
+    const count = this.opts.workers ?? 4;
+    maxConcurrentReconciles.set({ controller: this.opts.name }, count);
+    this.workersDone = Promise.all(Array.from({ length: count }, () => this.worker()));
+    this.opts.logger.info('controller started', { controller: this.opts.name, workers: count });
+  }
+
+  /** Stops taking work and waits for in-flight reconciles to finish. */
+  async stop(): Promise<void> {
+    this.queue.shutDown();
+    await this.workersDone;
+  }
+
+  private async worker(): Promise<void> {
+    for (;;) {
+      const key = await this.queue.get();
+      if (key === undefined) return;
+      activeWorkers.inc({ controller: this.opts.name });
+      try {
+        await this.reconcileKey(key);
+      } finally {
+        activeWorkers.dec({ controller: this.opts.name });
+        this.queue.done(key);
+      }
+    }
+  }
+
+  private async reconcileKey(key: string): Promise<void> {
+    const controller = this.opts.name;
+    const end = reconcileTime.startTimer({ controller });
+    try {
+      const result = await this.opts.reconcile(key);
+      this.queue.forget(key);
+      if (result?.requeueAfterMs) {
+        this.queue.addAfter(key, result.requeueAfterMs);
+        reconcileTotal.inc({ controller, result: 'requeue_after' });
+      } else {
+        reconcileTotal.inc({ controller, result: 'success' });
+      }
+    } catch (e) {
+      reconcileTotal.inc({ controller, result: 'error' });
+      reconcileErrors.inc({ controller });
+      if (e instanceof TerminalError) {
+        terminalReconcileErrors.inc({ controller });
+        this.queue.forget(key);
+        this.opts.logger.warn('reconcile failed terminally', {
+          controller,
+          key,
+          reason: e.reason,
+          error: e.message,
+        });
+      } else {
+        this.queue.addRateLimited(key);
+        // Conflicts are the normal price of optimistic concurrency: retried, not alarming.
+        const level = isConflict(e) ? 'info' : 'error';
+        this.opts.logger.log(level, 'reconcile failed, retrying', {
+          controller,
+          key,
+          error: errorMessage(e),
+        });
+      }
+    } finally {
+      end();
+    }
+  }
+}

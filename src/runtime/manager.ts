@@ -1,0 +1,167 @@
+/**
+ * The manager wires the runtime together: shared informers (started at once, so standby replicas
+ * keep warm caches), controllers that start only while this replica holds the leader lease,
+ * probes and metrics servers, and an orderly shutdown.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Applier } from './apply.js';
+import { Informer } from './cache.js';
+import type { Controller } from './controller.js';
+import { EventRecorder } from './events.js';
+import type { KubeClient } from './kube.js';
+import { LeaderElector } from './leader.js';
+import type { Logger } from './log.js';
+import { registry } from './metrics.js';
+import type { ResourceType } from './resources.js';
+import type { KubeObject } from './types.js';
+
+export interface ManagerOptions {
+  client: KubeClient;
+  logger: Logger;
+  namespace: string;
+  identity: string;
+  leaderElection: boolean;
+  leaseName?: string;
+  metricsPort: number;
+  healthPort: number;
+  /** How long shutdown waits for in-flight reconciles. */
+  gracefulShutdownMs?: number;
+}
+
+export class Manager {
+  readonly applier: Applier;
+  readonly events: EventRecorder;
+  private readonly informerMap = new Map<string, Informer>();
+  private readonly controllers: Controller[] = [];
+  private readonly servers: http.Server[] = [];
+  private elector?: LeaderElector;
+  private controllersStarted = false;
+  private stopping?: Promise<void>;
+  readonly ports = { metrics: 0, health: 0 };
+
+  constructor(private readonly opts: ManagerOptions) {
+    this.applier = new Applier(opts.client, (r, name, ns) => this.lookup(r, name, ns));
+    this.events = new EventRecorder(opts.client, opts.logger);
+  }
+
+  get client(): KubeClient {
+    return this.opts.client;
+  }
+
+  get logger(): Logger {
+    return this.opts.logger;
+  }
+
+  /** The shared informer of a resource type (and label selector): one list+watch per pair. */
+  informer<T extends KubeObject = KubeObject>(resource: ResourceType, labelSelector?: string): Informer<T> {
+    const key = `${resource.group}/${resource.plural}?${labelSelector ?? ''}`;
+    let inf = this.informerMap.get(key);
+    if (!inf) {
+      inf = new Informer(this.opts.client, { resource, labelSelector, logger: this.opts.logger });
+      this.informerMap.set(key, inf);
+    }
+    return inf as unknown as Informer<T>;
+  }
+
+  add(controller: Controller): void {
+    this.controllers.push(controller);
+  }
+
+  controller(name: string): Controller | undefined {
+    return this.controllers.find((c) => c.name === name);
+  }
+
+  hasSynced(): boolean {
+    return [...this.informerMap.values()].every((i) => i.hasSynced());
+  }
+
+  isLeader(): boolean {
+    return this.controllersStarted;
+  }
+
+  async start(): Promise<void> {
+    this.servers.push(
+      await this.serve(this.opts.metricsPort, 'metrics'),
+      await this.serve(this.opts.healthPort, 'health'),
+    );
+    for (const inf of this.informerMap.values()) inf.start();
+    if (!this.opts.leaderElection) return this.startControllers();
+    this.elector = new LeaderElector(this.opts.client, {
+      namespace: this.opts.namespace,
+      name: this.opts.leaseName ?? 'secovia-operator-leader',
+      identity: this.opts.identity,
+      logger: this.opts.logger,
+    });
+    this.elector.run(
+      () => void this.startControllers(),
+      // Another replica may already act: stop at once and let the process supervisor restart us.
+      () => void this.stop().finally(() => process.exit(1)),
+    );
+  }
+
+  private async startControllers(): Promise<void> {
+    if (this.controllersStarted || this.stopping) return;
+    this.controllersStarted = true;
+    await Promise.all(this.controllers.map((c) => c.start()));
+  }
+
+  /** Stops taking work, finishes in-flight reconciles, releases the lease, closes the servers. */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.opts.logger.info('shutting down: draining work queues');
+    const drained = Promise.all(this.controllers.map((c) => c.stop()));
+    const limit = new Promise((r) => setTimeout(r, this.opts.gracefulShutdownMs ?? 25_000).unref());
+    await Promise.race([drained, limit]);
+    await this.elector?.release();
+    await Promise.all([...this.informerMap.values()].map((i) => i.stop()));
+    await Promise.all(this.servers.map((s) => new Promise((r) => s.close(r))));
+    this.opts.logger.info('shutdown complete');
+  }
+
+  private lookup(r: ResourceType, name: string, namespace?: string): KubeObject | undefined | 'uncached' {
+    const inf =
+      this.informerMap.get(`${r.group}/${r.plural}?`) ??
+      [...this.informerMap.values()].find((i) => i.opts.resource === r);
+    if (!inf?.hasSynced()) return 'uncached';
+    return inf.get(name, namespace);
+  }
+
+  private serve(port: number, kind: 'metrics' | 'health'): Promise<http.Server> {
+    const server = http.createServer((req, res) => void this.handle(kind, req, res));
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, () => {
+        this.ports[kind] = (server.address() as AddressInfo).port;
+        resolve(server);
+      });
+    });
+  }
+
+  private async handle(
+    kind: 'metrics' | 'health',
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+  ): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0];
+    if (kind === 'metrics' && path === '/metrics') {
+      res.writeHead(200, { 'content-type': registry.contentType }).end(await registry.metrics());
+      return;
+    }
+    if (kind === 'health' && path === '/healthz') {
+      res.writeHead(200).end('ok');
+      return;
+    }
+    if (kind === 'health' && path === '/readyz') {
+      // Ready only once the caches have synced: a replica that never reconciles must not look healthy.
+      const ok = this.hasSynced() && !this.stopping;
+      res.writeHead(ok ? 200 : 503).end(ok ? 'ok' : 'caches not synced');
+      return;
+    }
+    res.writeHead(404).end('not found');
+  }
+}
