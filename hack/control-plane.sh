@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
-# Local control planes (etcd + kube-apiserver + kube-controller-manager) that keep running:
-#   bash hack/control-plane.sh up|down|status|env [NAME]
+# Local control planes (etcd + kube-apiserver + kube-controller-manager) that keep running in the
+# background, with their state in .control-plane/NAME/:
+#   bash hack/control-plane.sh up [NAME]       start (default NAME: local), print `export KUBECONFIG=...`
+#   bash hack/control-plane.sh down [NAME]     stop it and remove its state
+#   bash hack/control-plane.sh status [NAME]   running or not
+#   bash hack/control-plane.sh env [NAME]      print `export KUBECONFIG=...`
+# Typical use: eval "$(bash hack/control-plane.sh up)"
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 [ -d node_modules ] || npm ci --no-audit --no-fund >&2

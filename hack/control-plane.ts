@@ -1,72 +1,112 @@
 /**
- * CLI around the test harness: local control planes that outlive the command, for the demo,
- * benchmarks and people. State lives in .control-plane/<name>/ of the repository.
- *   up [NAME]      start (or reuse) and print `export KUBECONFIG=...`
+ * Local control planes that outlive the command, for the demo, benchmarks and people. The start logic
+ * is the test harness's (test/harness/controlplane.ts), with the processes detached; their state
+ * (pid files, kubeconfig, certificates, etcd data, logs) lives in .control-plane/NAME/ of the repository.
+ *   up [NAME]      start it unless it runs already; print `export KUBECONFIG=...`
  *   down [NAME]    stop it and remove its state
- *   status [NAME]  running or not
- *   env [NAME]     print the export line
+ *   status [NAME]  print whether it runs (exit code 3 if it does not)
+ *   env [NAME]     print `export KUBECONFIG=...` (exit code 1 if it does not run)
+ * Only the export line goes to stdout, so `eval "$(bash hack/control-plane.sh up)"` works.
  */
-import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { startControlPlane } from '../test/harness/controlplane.js';
+import { COMPONENTS, startControlPlane } from '../test/harness/controlplane.js';
 
 const ROOT = new URL('../', import.meta.url).pathname;
 const [command = 'status', name = 'local'] = process.argv.slice(2);
 const dir = join(ROOT, '.control-plane', name);
 const kubeconfig = join(dir, 'kubeconfig');
+const exportLine = `export KUBECONFIG=${kubeconfig}`;
 
-const pids = (): number[] =>
-  existsSync(dir)
-    ? readdirSync(dir)
-        .filter((f) => f.endsWith('.pid'))
-        .map((f) => Number(readFileSync(join(dir, f), 'utf8')))
-        .filter((p) => p > 0)
-    : [];
-
-const alive = (pid: number): boolean => {
+/** Whether pid is a live (not zombie) process running component. */
+function runs(pid: number, component: string): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    const [stat = '', ...cmd] = execFileSync('ps', ['-o', 'stat=,command=', '-p', String(pid)])
+      .toString()
+      .trim()
+      .split(/\s+/);
+    return !stat.startsWith('Z') && cmd.join(' ').includes(component);
   } catch {
-    return false;
+    return false; // ps exits non-zero when there is no such process
   }
-};
+}
 
-const running = (): boolean => existsSync(kubeconfig) && pids().length > 0 && pids().every(alive);
+/** The pid in a component's pid file, if that process still runs that component. */
+function pidOf(component: string): number | undefined {
+  const file = join(dir, `${component}.pid`);
+  if (!existsSync(file)) return undefined;
+  const pid = Number(readFileSync(file, 'utf8').trim());
+  // A stale pid file (after a reboot, say) may name an unrelated process now: check the command.
+  return Number.isInteger(pid) && pid > 0 && runs(pid, component) ? pid : undefined;
+}
 
+const livePids = (): number[] => COMPONENTS.flatMap((c) => pidOf(c) ?? []);
+
+/** etcd and kube-apiserver run (the controller manager alone may have been stopped on purpose). */
+const isRunning = (): boolean =>
+  existsSync(kubeconfig) && pidOf('etcd') !== undefined && pidOf('kube-apiserver') !== undefined;
+
+/** SIGTERM, then SIGKILL if it still runs after 5 s. */
+async function terminate(component: string): Promise<void> {
+  const pid = pidOf(component);
+  if (pid === undefined) return;
+  process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + 5000;
+  while (runs(pid, component) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  if (runs(pid, component)) process.kill(pid, 'SIGKILL');
+}
+
+/** Stops the components, the API server and its client first, etcd last, and removes the state. */
 async function down(): Promise<void> {
-  for (const pid of pids()) if (alive(pid)) process.kill(pid, 'SIGTERM');
-  const deadline = Date.now() + 10_000;
-  while (pids().some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  for (const pid of pids()) if (alive(pid)) process.kill(pid, 'SIGKILL');
+  await Promise.all([terminate('kube-controller-manager'), terminate('kube-apiserver')]);
+  await terminate('etcd');
   rmSync(dir, { recursive: true, force: true });
 }
 
-async function main(): Promise<void> {
-  switch (command) {
-    case 'up':
-      if (!running()) {
-        await down();
-        await startControlPlane({ name, baseDir: dir, detached: true });
-      }
-      console.log(`export KUBECONFIG=${kubeconfig}`);
-      return;
-    case 'down':
-      await down();
-      return;
-    case 'env':
-      console.log(`export KUBECONFIG=${kubeconfig}`);
-      return;
-    case 'status':
-      console.log(running() ? `${name}: running (KUBECONFIG=${kubeconfig})` : `${name}: not running`);
-      return;
-    default:
-      console.error(`usage: control-plane.sh up|down|status|env [NAME]`);
-      process.exit(2);
+async function up(): Promise<void> {
+  if (!isRunning()) {
+    await down(); // leftovers of a half-dead control plane
+    const started = Date.now();
+    console.error(`starting control plane ${name} in ${dir}`);
+    await startControlPlane({ name, baseDir: dir, detached: true });
+    console.error(`control plane ${name} ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  }
+  console.log(exportLine);
+}
+
+function status(): void {
+  if (isRunning()) {
+    console.log(`${name}: running (pids ${livePids().join(' ')}), KUBECONFIG=${kubeconfig}`);
+  } else {
+    console.log(`${name}: not running`);
+    process.exitCode = 3;
   }
 }
 
+function env(): void {
+  if (isRunning()) console.log(exportLine);
+  else {
+    console.error(
+      `control plane ${name} is not running; start it with: bash hack/control-plane.sh up ${name}`,
+    );
+    process.exitCode = 1;
+  }
+}
+
+const commands: Record<string, () => void | Promise<void>> = { up, down, status, env };
+
+async function main(): Promise<void> {
+  const run = commands[command];
+  if (!run || !/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name)) {
+    console.error('usage: bash hack/control-plane.sh up|down|status|env [NAME]');
+    process.exitCode = 2;
+    return;
+  }
+  await run();
+}
+
 main().catch((e: unknown) => {
-  console.error(`control-plane: ${e instanceof Error ? e.message : String(e)}`);
-  process.exit(1);
+  console.error(`control-plane ${command} ${name}: ${e instanceof Error ? e.message : String(e)}`);
+  process.exitCode = 1;
 });

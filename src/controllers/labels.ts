@@ -14,6 +14,11 @@ export const SUSPENDED = `${GROUP}/suspended`;
 /** The uid of the GovTenant that created a namespace: only that tenant may ever delete it. */
 export const CREATED_BY_UID = `${GROUP}/created-by-uid`;
 export const FINALIZER = `${GROUP}/finalizer`;
+/** On the objects of a GovService: its name. The tenant reconciler never prunes these. */
+export const SERVICE = `${GROUP}/service`;
+export const APP_NAME = 'app.kubernetes.io/name';
+export const APP_INSTANCE = 'app.kubernetes.io/instance';
+export const APP_VERSION = 'app.kubernetes.io/version';
 
 /** Selector of everything this operator manages. */
 export const managedSelector = `${MANAGED_BY}=${OPERATOR}`;

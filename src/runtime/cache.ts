@@ -50,10 +50,16 @@ function slim<T extends KubeObject>(obj: T): T {
   return { ...obj, metadata };
 }
 
+/** Waits `ms`, or less if the signal aborts; leaves no listener behind either way. */
 const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
   new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
   });
 
 export class Informer<T extends KubeObject = KubeObject> {

@@ -16,6 +16,10 @@ export interface Settings {
   workers: number;
   /** Namespace of the ingress controller whose pods may reach tenant workloads. */
   ingressNamespace: string;
+  /** IngressClass of the Ingresses of public and federated GovServices. */
+  ingressClassName: string;
+  /** The TLS secret of a GovService's Ingress is `<service><suffix>` (e.g. issued by cert-manager). */
+  tlsSecretSuffix: string;
 }
 
 export class UsageError extends Error {}
@@ -33,6 +37,8 @@ Flags (environment variable in brackets):
   --namespace NAME               namespace the operator runs in, holds its Lease (default secovia-system) [POD_NAMESPACE]
   --workers N                    concurrent reconciles per controller (default 4) [WORKERS]
   --ingress-namespace NAME       namespace of the ingress controller (default ingress-nginx) [INGRESS_NAMESPACE]
+  --ingress-class NAME           IngressClass of public and federated services (default nginx) [INGRESS_CLASS]
+  --tls-secret-suffix SUFFIX     TLS secret of a service's Ingress is <service><suffix> (default -tls) [TLS_SECRET_SUFFIX]
   --help                         print this help
 `;
 
@@ -45,6 +51,8 @@ const options = {
   namespace: { type: 'string' },
   workers: { type: 'string' },
   'ingress-namespace': { type: 'string' },
+  'ingress-class': { type: 'string' },
+  'tls-secret-suffix': { type: 'string' },
   help: { type: 'boolean' },
 } as const;
 
@@ -63,6 +71,12 @@ function bool(flag: string, raw: string): boolean {
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 function dnsLabel(flag: string, raw: string): string {
   if (!DNS_LABEL.test(raw)) throw new UsageError(`--${flag}: "${raw}" is not a valid namespace name`);
+  return raw;
+}
+
+function suffix(raw: string): string {
+  if (!/^[-a-z0-9]{0,20}$/.test(raw))
+    throw new UsageError(`--tls-secret-suffix: "${raw}" must be lower-case letters, digits and dashes`);
   return raw;
 }
 
@@ -97,5 +111,7 @@ export function parseSettings(argv: string[], env: NodeJS.ProcessEnv): Settings 
       'ingress-namespace',
       pick('ingress-namespace', 'INGRESS_NAMESPACE', 'ingress-nginx'),
     ),
+    ingressClassName: dnsLabel('ingress-class', pick('ingress-class', 'INGRESS_CLASS', 'nginx')),
+    tlsSecretSuffix: suffix(pick('tls-secret-suffix', 'TLS_SECRET_SUFFIX', '-tls')),
   };
 }

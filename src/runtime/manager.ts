@@ -85,6 +85,10 @@ export class Manager {
       await this.serve(this.opts.metricsPort, 'metrics'),
       await this.serve(this.opts.healthPort, 'health'),
     );
+    this.opts.logger.info('serving metrics and probes', {
+      metricsPort: this.ports.metrics,
+      healthPort: this.ports.health,
+    });
     for (const inf of this.informerMap.values()) inf.start();
     if (!this.opts.leaderElection) return this.startControllers();
     this.elector = new LeaderElector(this.opts.client, {
@@ -120,6 +124,7 @@ export class Manager {
     await this.elector?.release();
     await Promise.all([...this.informerMap.values()].map((i) => i.stop()));
     await Promise.all(this.servers.map((s) => new Promise((r) => s.close(r))));
+    this.opts.client.close();
     this.opts.logger.info('shutdown complete');
   }
 

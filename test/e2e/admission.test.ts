@@ -15,6 +15,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
+  client?.close();
   await cp?.stop();
 }, 60_000);
 

@@ -57,6 +57,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await operator?.stop();
+  client?.close();
   await cp?.stop();
 }, 60_000);
 

@@ -32,6 +32,7 @@ afterEach(() => {
 });
 
 afterAll(async () => {
+  client?.close();
   await cp?.stop();
 }, 60_000);
 
@@ -82,6 +83,41 @@ describe('operator process', () => {
     expect((lease?.spec as { holderIdentity: string }).holderIdentity).not.toBe('');
     await tenantReady(uniqueName('gr-'));
   }, 120_000);
+
+  it('serves /readyz once its caches synced, /healthz, and controller-runtime metrics on /metrics', async () => {
+    const p = operator();
+    const ports = await eventually(
+      () => {
+        const m = /"healthPort":(\d+),.*?|"metricsPort":(\d+)/.exec(p.output());
+        const line = p
+          .output()
+          .split('\n')
+          .find((l) => l.includes('serving metrics and probes'));
+        if (!m || !line) return undefined;
+        return JSON.parse(line) as { metricsPort: number; healthPort: number };
+      },
+      30_000,
+      'ports logged',
+    );
+    await eventually(
+      async () => (await fetch(`http://127.0.0.1:${ports.healthPort}/readyz`)).status === 200,
+      30_000,
+      'ready',
+    );
+    expect((await fetch(`http://127.0.0.1:${ports.healthPort}/healthz`)).status).toBe(200);
+    await eventually(() => becameLeader(p), 30_000, 'leader');
+    await tenantReady(uniqueName('gr-'));
+    const metrics = await (await fetch(`http://127.0.0.1:${ports.metricsPort}/metrics`)).text();
+    expect(metrics).toMatch(
+      /controller_runtime_reconcile_total\{controller="govtenant",result="success"\} [1-9]/,
+    );
+    expect(metrics).toMatch(/workqueue_adds_total\{name="govtenant",controller="govtenant"\} [1-9]/);
+    expect(metrics).toContain('controller_runtime_reconcile_time_seconds_bucket');
+    expect(metrics).toMatch(
+      /rest_client_requests_total\{code="201",method="PATCH"|rest_client_requests_total\{code="20\d",method="PATCH"/,
+    );
+    expect(metrics).toMatch(/leader_election_master_status\{name="secovia-operator-leader"\} 1/);
+  }, 90_000);
 
   it('ends cleanly within seconds on SIGTERM and releases its lease', async () => {
     const p = operator();

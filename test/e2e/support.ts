@@ -67,7 +67,12 @@ export async function startInProcessOperator(cp: ControlPlane): Promise<Manager>
     metricsPort: 0,
     healthPort: 0,
   });
-  registerControllers(manager, { workers: 4, ingressNamespace: 'ingress-nginx' });
+  registerControllers(manager, {
+    workers: 4,
+    ingressNamespace: 'ingress-nginx',
+    ingressClassName: 'nginx',
+    tlsSecretSuffix: '-tls',
+  });
   await manager.start();
   return manager;
 }

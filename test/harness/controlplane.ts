@@ -1,9 +1,12 @@
 /**
  * A real local control plane, the way controller-runtime's envtest runs one: etcd, kube-apiserver
- * and (optionally) kube-controller-manager as local processes on free loopback ports, built from
- * the published Go modules by hack/build-control-plane.sh. Several can run side by side.
+ * and (optionally) kube-controller-manager as local processes on free loopback ports, no containers.
+ * The binaries are built from the published Go modules by hack/build-control-plane.sh. Several
+ * control planes can run side by side; each owns one directory (data, certificates, kubeconfig, logs).
+ *
+ * Used by the e2e tests, the benchmarks and hack/control-plane.ts, so it must not depend on jest.
  */
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import {
   closeSync,
@@ -19,21 +22,24 @@ import https from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { stringify } from 'yaml';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
-const run = promisify(execFile);
 
 export interface ControlPlaneOptions {
   name?: string;
   /** Run kube-controller-manager too (namespace deletion, garbage collection, quota status). Default true. */
   controllerManager?: boolean;
-  /** Directory for data, certificates, kubeconfig and logs; default a fresh temporary directory. */
+  /** Directory for data, certificates, kubeconfig and logs; default a fresh directory under os.tmpdir(). */
   baseDir?: string;
+  /** Directory of the binaries; default the output of hack/build-control-plane.sh. */
   binDir?: string;
-  /** Leave the processes running when this Node process exits (the CLI's `up`). */
-  detached?: boolean;
   extraApiServerFlags?: string[];
+  /**
+   * Let the processes outlive this Node process (hack/control-plane.sh up): they get their own
+   * session, are not killed on exit, and are found again through the pid files in the directory.
+   */
+  detached?: boolean;
 }
 
 export interface KubectlResult {
@@ -45,35 +51,60 @@ export interface KubectlResult {
 export interface ControlPlane {
   name: string;
   dir: string;
+  /** https://127.0.0.1:PORT */
   server: string;
   kubeconfigPath: string;
   adminToken: string;
+  /** The API server's serving certificate followed by its CA: trust it to verify TLS for real. */
   caFile: string;
   binDir: string;
+  /** The environment of this process with KUBECONFIG set and the binaries first on PATH. */
   env: NodeJS.ProcessEnv;
-  kubectl(args: string[], opts?: { input?: string }): Promise<KubectlResult>;
+  /** Runs the built kubectl as admin, or as the bearer token `asToken`. */
+  kubectl(args: string[], opts?: { input?: string; asToken?: string }): Promise<KubectlResult>;
+  /** Writes another kubeconfig next to the admin one for a bearer token and returns its path. */
   kubeconfigFor(user: { token: string; name?: string }): string;
   stopApiServer(): Promise<void>;
   startApiServer(): Promise<void>;
   restartApiServer(): Promise<void>;
+  /** Stopping etcd keeps its data directory and ports, so startEtcd() brings the same data back. */
   stopEtcd(): Promise<void>;
   startEtcd(): Promise<void>;
   restartEtcd(): Promise<void>;
+  /** Process ids of the running components. */
   pids(): number[];
+  /** Kills every process (SIGTERM, SIGKILL after 5 s) and removes dir unless KEEP_CONTROL_PLANE=1. */
   stop(): Promise<void>;
 }
 
+type Component = 'etcd' | 'kube-apiserver' | 'kube-controller-manager';
+
+/** The components in start order; the pid files are named after them. */
+export const COMPONENTS: readonly Component[] = ['etcd', 'kube-apiserver', 'kube-controller-manager'];
+
 let binaries: Promise<string> | undefined;
 
-/** Builds (once, cached outside the repository) and returns the directory of the binaries. */
+/** Builds (first time only, cached outside the repository) and returns the directory of the binaries. */
 export function controlPlaneBinaries(): Promise<string> {
-  binaries ??= run('bash', [join(ROOT, 'hack/build-control-plane.sh')], { maxBuffer: 1 << 24 }).then((r) =>
-    r.stdout.trim().split('\n').pop()!.trim(),
-  );
+  binaries ??= new Promise<string>((resolve, reject) => {
+    // stderr passes through: the first build takes minutes and reports its progress there.
+    const child = spawn('bash', [join(ROOT, 'hack/build-control-plane.sh')], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const dir = out.trim().split('\n').pop()?.trim();
+      if (code === 0 && dir) resolve(dir);
+      else reject(new Error(`hack/build-control-plane.sh failed (exit ${code})`));
+    });
+  });
+  binaries.catch(() => (binaries = undefined)); // a failed build may be retried
   return binaries;
 }
 
-/** A free loopback port (bound then released; a rare race is retried by the caller). */
+/** A free loopback port: bound to port 0, read, released. A rare race is retried by startControlPlane. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
@@ -87,34 +118,54 @@ export function freePort(): Promise<number> {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-const children = new Set<ChildProcess>();
-process.on('exit', () => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-});
+// Children of this process (not the detached ones), and the temporary directories in use. A test run
+// that crashes or is interrupted must not leave API servers (or 60 MB of etcd data each) behind, so
+// they are killed and removed on exit and on the usual termination signals.
+// Jest evaluates this module once per test file: keep one registry and one set of hooks per process.
+interface Registry {
+  children: Set<ChildProcess>;
+  tempDirs: Set<string>;
+}
+const REGISTRY = Symbol.for('secovia.controlplane.registry');
+const shared = globalThis as { [REGISTRY]?: Registry };
+const registry = (shared[REGISTRY] ??= registerCleanup({ children: new Set(), tempDirs: new Set() }));
+
+function registerCleanup(r: Registry): Registry {
+  const cleanUp = (): void => {
+    for (const c of r.children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    if (process.env.KEEP_CONTROL_PLANE === '1') return;
+    for (const dir of r.tempDirs) rmSync(dir, { recursive: true, force: true });
+  };
+  process.on('exit', cleanUp);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      cleanUp();
+      // Re-raise for the default behaviour (exit), unless someone else handles this signal.
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    });
+  }
+  return r;
+}
 
 function tail(file: string, lines = 20): string {
   try {
-    return readFileSync(file, 'utf8').trim().split('\n').slice(-lines).join('\n');
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
   } catch {
-    return '';
+    return '(no log)';
   }
 }
 
-interface Proc {
-  name: string;
-  args: () => string[];
-  child?: ChildProcess;
-}
+const running = (c: ChildProcess | undefined): boolean => !!c && c.exitCode === null && c.signalCode === null;
 
 class LocalControlPlane implements ControlPlane {
   readonly adminToken = randomBytes(24).toString('hex');
-  server = '';
   readonly kubeconfigPath: string;
   readonly caFile: string;
+  server = '';
+  private readonly pki: string;
   private readonly ports = { etcd: 0, peer: 0, api: 0 };
-  private readonly etcd: Proc;
-  private readonly apiserver: Proc;
-  private readonly kcm?: Proc;
+  private readonly procs = new Map<Component, ChildProcess>();
+  private readonly withControllerManager: boolean;
 
   constructor(
     readonly name: string,
@@ -123,40 +174,47 @@ class LocalControlPlane implements ControlPlane {
     private readonly opts: ControlPlaneOptions,
   ) {
     this.kubeconfigPath = join(dir, 'kubeconfig');
-    this.caFile = join(dir, 'pki', 'apiserver.crt');
-    this.etcd = { name: 'etcd', args: () => this.etcdArgs() };
-    this.apiserver = { name: 'kube-apiserver', args: () => this.apiServerArgs() };
-    if (opts.controllerManager !== false)
-      this.kcm = { name: 'kube-controller-manager', args: () => this.kcmArgs() };
+    this.pki = join(dir, 'pki');
+    // kube-apiserver writes a self-signed serving certificate and its CA into --cert-dir; the .crt
+    // file holds the serving certificate followed by the CA, which is all a client needs to trust.
+    this.caFile = join(dir, 'apiserver', 'apiserver.crt');
+    this.withControllerManager = opts.controllerManager !== false;
   }
 
   get env(): NodeJS.ProcessEnv {
     return {
       ...process.env,
       KUBECONFIG: this.kubeconfigPath,
+      // A discovery cache per control plane: ports are reused by later control planes with other CRDs.
+      KUBECACHEDIR: join(this.dir, 'kubectl-cache'),
       PATH: `${this.binDir}:${process.env.PATH ?? ''}`,
     };
   }
 
   async start(): Promise<void> {
-    mkdirSync(join(this.dir, 'pki'), { recursive: true });
+    mkdirSync(this.pki, { recursive: true });
     this.writeCredentials();
     this.ports.etcd = await freePort();
     this.ports.peer = await freePort();
     this.ports.api = await freePort();
     this.server = `https://127.0.0.1:${this.ports.api}`;
+    this.writeKubeconfig(this.kubeconfigPath, 'admin', this.adminToken);
     await this.startEtcd();
     await this.startApiServer();
-    this.writeKubeconfig(this.kubeconfigPath, 'admin', this.adminToken);
-    if (this.kcm) this.launch(this.kcm);
+    if (this.withControllerManager) this.launch('kube-controller-manager', this.controllerManagerArgs());
     await this.waitForBootstrap();
   }
 
   private writeCredentials(): void {
+    // Service account tokens are signed with this key pair (no openssl needed).
     const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    writeFileSync(join(this.dir, 'pki', 'sa.key'), privateKey.export({ type: 'pkcs1', format: 'pem' }));
-    writeFileSync(join(this.dir, 'pki', 'sa.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
-    writeFileSync(join(this.dir, 'pki', 'tokens.csv'), `${this.adminToken},admin,admin-uid,system:masters\n`);
+    writeFileSync(join(this.pki, 'sa.key'), privateKey.export({ type: 'pkcs1', format: 'pem' }), {
+      mode: 0o600,
+    });
+    writeFileSync(join(this.pki, 'sa.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
+    writeFileSync(join(this.pki, 'tokens.csv'), `${this.adminToken},admin,admin,system:masters\n`, {
+      mode: 0o600,
+    });
   }
 
   private etcdArgs(): string[] {
@@ -170,102 +228,126 @@ class LocalControlPlane implements ControlPlane {
       `--listen-peer-urls=${peer}`,
       `--initial-advertise-peer-urls=${peer}`,
       `--initial-cluster=default=${peer}`,
+      // Tests throw the data away: durability is not worth the fsync latency.
       '--unsafe-no-fsync',
       '--log-level=error',
     ];
   }
 
   private apiServerArgs(): string[] {
-    const pki = join(this.dir, 'pki');
     return [
       `--etcd-servers=http://127.0.0.1:${this.ports.etcd}`,
-      `--cert-dir=${pki}`,
+      `--cert-dir=${join(this.dir, 'apiserver')}`,
       `--secure-port=${this.ports.api}`,
       '--bind-address=127.0.0.1',
       '--advertise-address=127.0.0.1',
       '--service-cluster-ip-range=10.0.0.0/24',
       '--allow-privileged=true',
       '--authorization-mode=RBAC',
-      `--token-auth-file=${join(pki, 'tokens.csv')}`,
-      `--service-account-key-file=${join(pki, 'sa.pub')}`,
-      `--service-account-signing-key-file=${join(pki, 'sa.key')}`,
+      `--token-auth-file=${join(this.pki, 'tokens.csv')}`,
+      `--service-account-key-file=${join(this.pki, 'sa.pub')}`,
+      `--service-account-signing-key-file=${join(this.pki, 'sa.key')}`,
       '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
-      // Without a controller manager nothing creates default service accounts for pods.
-      ...(this.kcm ? [] : ['--disable-admission-plugins=ServiceAccount']),
+      // Without a controller manager nobody creates the "default" service accounts that the
+      // ServiceAccount admission plugin insists on, so pods could never be created.
+      ...(this.withControllerManager ? [] : ['--disable-admission-plugins=ServiceAccount']),
       '--event-ttl=1h',
+      // On SIGTERM, end open watches (the controller manager's, an operator's) instead of waiting
+      // for them: otherwise the HTTP/2 shutdown blocks and every restart runs into the SIGKILL.
+      '--shutdown-watch-termination-grace-period=2s',
       '-v=0',
       ...(this.opts.extraApiServerFlags ?? []),
     ];
   }
 
-  private kcmArgs(): string[] {
-    const pki = join(this.dir, 'pki');
+  private controllerManagerArgs(): string[] {
     return [
       `--kubeconfig=${this.kubeconfigPath}`,
-      `--service-account-private-key-file=${join(pki, 'sa.key')}`,
+      `--service-account-private-key-file=${join(this.pki, 'sa.key')}`,
       `--root-ca-file=${this.caFile}`,
       '--leader-elect=false',
+      // No serving endpoint: one port less to find, and readiness is observed through the API.
       '--secure-port=0',
       '--controllers=*',
       '--use-service-account-credentials=false',
       '--concurrent-namespace-syncs=5',
-      '--concurrent-gc-syncs=5',
       '-v=0',
     ];
   }
 
-  private launch(p: Proc): void {
-    const log = join(this.dir, `${p.name}.log`);
-    const fd = openSync(log, 'a');
-    const child = spawn(join(this.binDir, p.name), p.args(), {
+  private logFile(c: Component): string {
+    return join(this.dir, `${c}.log`);
+  }
+
+  private launch(c: Component, args: string[]): ChildProcess {
+    const binary = join(this.binDir, c);
+    if (!existsSync(binary)) throw new Error(`${binary} not found (built by hack/build-control-plane.sh)`);
+    const fd = openSync(this.logFile(c), 'a');
+    writeFileSync(fd, `--- ${new Date().toISOString()} ${c} ${args.join(' ')}\n`);
+    const child = spawn(binary, args, {
       stdio: ['ignore', fd, fd],
       detached: !!this.opts.detached,
     });
-    closeSync(fd);
+    closeSync(fd); // the child has its own copy
     if (this.opts.detached) child.unref();
-    else children.add(child);
-    child.once('exit', () => children.delete(child));
-    writeFileSync(join(this.dir, `${p.name}.pid`), String(child.pid));
-    p.child = child;
+    else registry.children.add(child);
+    child.once('exit', () => registry.children.delete(child));
+    child.on('error', () => undefined); // a spawn failure shows up as an exit, reported with the log
+    writeFileSync(join(this.dir, `${c}.pid`), `${child.pid ?? ''}\n`);
+    this.procs.set(c, child);
+    return child;
   }
 
-  private async stopProc(p: Proc): Promise<void> {
-    const child = p.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  private async terminate(c: Component, graceMs = 5000): Promise<void> {
+    const child = this.procs.get(c);
+    this.procs.delete(c);
+    rmSync(join(this.dir, `${c}.pid`), { force: true });
+    if (!child || !running(child)) return;
     const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGTERM');
-    const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    const killer = setTimeout(() => child.kill('SIGKILL'), graceMs);
     await exited;
     clearTimeout(killer);
-    p.child = undefined;
   }
 
-  private async waitUntil(p: Proc, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  /** Polls `ready` until it holds; fails early with the log's tail if the process exits. */
+  private async waitFor(c: Component, what: string, ready: () => Promise<boolean>, timeoutMs = 60_000) {
     const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (p.child && p.child.exitCode !== null) break;
-      if (await check().catch(() => false)) return;
+    for (;;) {
+      const child = this.procs.get(c);
+      if (!running(child)) {
+        const how = child ? `exited (${child.exitCode ?? child.signalCode})` : 'is not running';
+        throw new Error(`${c} of control plane ${this.name} ${how} before ${what}; ${this.logTail(c)}`);
+      }
+      if (await ready().catch(() => false)) return;
+      if (Date.now() > deadline) {
+        throw new Error(
+          `${c} of control plane ${this.name}: no ${what} after ${timeoutMs} ms; ${this.logTail(c)}`,
+        );
+      }
       await sleep(100);
     }
-    const why =
-      p.child?.exitCode !== null ? `exited with ${p.child?.exitCode}` : `not ready after ${timeoutMs} ms`;
-    throw new Error(`${p.name} ${why}; last log lines:\n${tail(join(this.dir, `${p.name}.log`))}`);
+  }
+
+  private logTail(c: Component): string {
+    return `last lines of ${this.logFile(c)}:\n${tail(this.logFile(c))}`;
   }
 
   async startEtcd(): Promise<void> {
-    this.launch(this.etcd);
-    await this.waitUntil(
-      this.etcd,
-      async () => {
-        const res = await fetch(`http://127.0.0.1:${this.ports.etcd}/health`);
-        return ((await res.json()) as { health?: string }).health === 'true';
-      },
-      30_000,
-    );
+    if (running(this.procs.get('etcd'))) return;
+    this.launch('etcd', this.etcdArgs());
+    await this.waitFor('etcd', 'health', async () => {
+      const res = await fetch(`http://127.0.0.1:${this.ports.etcd}/health`, {
+        signal: AbortSignal.timeout(2000),
+      });
+      return ((await res.json()) as { health?: string }).health === 'true';
+    });
   }
 
-  async stopEtcd(): Promise<void> {
-    await this.stopProc(this.etcd);
+  stopEtcd(): Promise<void> {
+    // etcd's graceful stop waits up to ~7 s for the API server's watch streams, which never end on
+    // their own. Killing it sooner loses nothing: acknowledged writes are already in its WAL file.
+    return this.terminate('etcd', 1000);
   }
 
   async restartEtcd(): Promise<void> {
@@ -274,12 +356,13 @@ class LocalControlPlane implements ControlPlane {
   }
 
   async startApiServer(): Promise<void> {
-    this.launch(this.apiserver);
-    await this.waitUntil(this.apiserver, async () => (await this.get('/readyz')) === 200, 60_000);
+    if (running(this.procs.get('kube-apiserver'))) return;
+    this.launch('kube-apiserver', this.apiServerArgs());
+    await this.waitFor('kube-apiserver', '/readyz', async () => (await this.get('/readyz')) === 200);
   }
 
-  async stopApiServer(): Promise<void> {
-    await this.stopProc(this.apiserver);
+  stopApiServer(): Promise<void> {
+    return this.terminate('kube-apiserver');
   }
 
   async restartApiServer(): Promise<void> {
@@ -287,25 +370,34 @@ class LocalControlPlane implements ControlPlane {
     await this.startApiServer();
   }
 
-  /** Ready for tests: RBAC bootstrap roles and the default namespace exist. */
+  /**
+   * /readyz does not wait for the bootstrap objects (RBAC roles, the default namespace) that tests
+   * rely on. With a controller manager, also wait for the "default" service account: it proves the
+   * controllers run, and pods cannot be admitted in "default" before it exists.
+   */
   private async waitForBootstrap(): Promise<void> {
-    await this.waitUntil(
-      this.apiserver,
-      async () =>
-        (await this.get('/apis/rbac.authorization.k8s.io/v1/clusterroles/admin')) === 200 &&
-        (await this.get('/api/v1/namespaces/default')) === 200,
-      60_000,
+    const paths = ['/apis/rbac.authorization.k8s.io/v1/clusterroles/admin', '/api/v1/namespaces/default'];
+    await this.waitFor('kube-apiserver', 'bootstrap objects', async () => {
+      const codes = await Promise.all(paths.map((p) => this.get(p)));
+      return codes.every((code) => code === 200);
+    });
+    if (!this.withControllerManager) return;
+    await this.waitFor(
+      'kube-controller-manager',
+      'default service account',
+      async () => (await this.get('/api/v1/namespaces/default/serviceaccounts/default')) === 200,
     );
   }
 
-  /** GET with the admin token, verifying TLS against the API server's own CA. Returns the status code. */
+  /** GET as admin, verifying TLS against the API server's own CA. Resolves to the status code. */
   private get(path: string): Promise<number> {
     return new Promise((resolve, reject) => {
       const req = https.get(
         `${this.server}${path}`,
         {
-          ca: existsSync(this.caFile) ? readFileSync(this.caFile) : undefined,
+          ca: readFileSync(this.caFile),
           headers: { authorization: `Bearer ${this.adminToken}` },
+          agent: false, // no kept-alive sockets holding up the exit of a short-lived CLI
         },
         (res) => {
           res.resume();
@@ -318,69 +410,81 @@ class LocalControlPlane implements ControlPlane {
   }
 
   private writeKubeconfig(path: string, user: string, token: string): void {
-    writeFileSync(
-      path,
-      [
-        'apiVersion: v1',
-        'kind: Config',
-        `clusters: [{name: ${this.name}, cluster: {server: "${this.server}", certificate-authority: "${this.caFile}"}}]`,
-        `users: [{name: ${user}, user: {token: "${token}"}}]`,
-        `contexts: [{name: ${this.name}, context: {cluster: ${this.name}, user: ${user}}}]`,
-        `current-context: ${this.name}`,
-        '',
-      ].join('\n'),
-      { mode: 0o600 },
-    );
+    const config = {
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: this.name, cluster: { server: this.server, 'certificate-authority': this.caFile } }],
+      users: [{ name: user, user: { token } }],
+      contexts: [{ name: this.name, context: { cluster: this.name, user } }],
+      'current-context': this.name,
+    };
+    writeFileSync(path, stringify(config), { mode: 0o600 });
   }
 
   kubeconfigFor(user: { token: string; name?: string }): string {
-    const name = user.name ?? 'user';
-    const path = join(this.dir, `kubeconfig-${name.replace(/[^a-zA-Z0-9-]/g, '-')}`);
-    this.writeKubeconfig(path, name.replace(/[^a-zA-Z0-9-]/g, '-'), user.token);
+    const name = (user.name ?? 'user').replace(/[^a-zA-Z0-9.-]/g, '-');
+    const path = join(this.dir, `kubeconfig-${name}`);
+    this.writeKubeconfig(path, name, user.token);
     return path;
   }
 
-  kubectl(args: string[], opts: { input?: string } = {}): Promise<KubectlResult> {
+  kubectl(args: string[], opts: { input?: string; asToken?: string } = {}): Promise<KubectlResult> {
+    const auth = opts.asToken ? [`--token=${opts.asToken}`] : [];
     return new Promise((resolve) => {
-      const child = spawn(join(this.binDir, 'kubectl'), ['--kubeconfig', this.kubeconfigPath, ...args], {
-        stdio: ['pipe', 'pipe', 'pipe'],
-      });
+      const child = spawn(
+        join(this.binDir, 'kubectl'),
+        ['--kubeconfig', this.kubeconfigPath, ...auth, ...args],
+        {
+          env: this.env,
+          stdio: ['pipe', 'pipe', 'pipe'],
+        },
+      );
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('error', (e) => (stderr += String(e)));
       child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+      child.stdin.on('error', () => undefined); // kubectl may exit without reading its input
       child.stdin.end(opts.input ?? '');
     });
   }
 
   pids(): number[] {
-    return [this.kcm, this.apiserver, this.etcd].flatMap((p) => (p?.child?.pid ? [p.child.pid] : []));
+    return [...this.procs.values()].flatMap((c) => (running(c) && c.pid ? [c.pid] : []));
   }
 
   async stop(): Promise<void> {
-    for (const p of [this.kcm, this.apiserver, this.etcd]) if (p) await this.stopProc(p);
-    if (process.env.KEEP_CONTROL_PLANE !== '1' && !this.opts.baseDir)
-      rmSync(this.dir, { recursive: true, force: true });
+    // etcd last, so that the API server does not spend its shutdown retrying a vanished etcd.
+    await Promise.all([this.terminate('kube-controller-manager'), this.terminate('kube-apiserver')]);
+    await this.terminate('etcd');
+    if (process.env.KEEP_CONTROL_PLANE !== '1') rmSync(this.dir, { recursive: true, force: true });
+    registry.tempDirs.delete(this.dir);
   }
 }
 
 let started = 0;
 
-/** Starts a control plane; retries once with new ports if a port was taken in the meantime. */
+/**
+ * Starts a control plane and resolves once it is ready for tests: API server ready, RBAC bootstrap
+ * roles and the default namespace present, controllers running. A port taken between choosing it and
+ * binding it ("address already in use") is retried with new ports.
+ */
 export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const binDir = opts.binDir ?? (await controlPlaneBinaries());
   const name = opts.name ?? `cp${process.pid}-${started++}`;
   for (let attempt = 1; ; attempt++) {
     const dir = opts.baseDir ?? mkdtempSync(join(tmpdir(), `secovia-${name}-`));
+    if (!opts.baseDir) registry.tempDirs.add(dir);
+    mkdirSync(dir, { recursive: true });
     const cp = new LocalControlPlane(name, dir, binDir, opts);
     try {
       await cp.start();
       return cp;
     } catch (e) {
-      await cp.stop();
-      if (attempt >= 2 || !/address already in use/i.test(String(e))) throw e;
-      if (opts.baseDir) rmSync(opts.baseDir, { recursive: true, force: true });
+      // The error already carries the tail of the failing component's log.
+      await cp.stop().catch(() => undefined);
+      if (attempt >= 3 || !/address already in use/i.test(String(e))) throw e;
     }
   }
 }

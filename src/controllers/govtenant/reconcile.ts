@@ -16,6 +16,7 @@ import {
   isManaged,
   managedSelector,
   ORPHANED,
+  SERVICE,
   TENANT,
 } from '../labels.js';
 import { environmentObjects, namespaceName, tenantNamespace, type TenantSettings } from './desired.js';
@@ -195,6 +196,7 @@ async function pruneObjects(t: GovTenant, ctx: TenantContext, log: Logger, keep:
     const stale = informer.list(
       (o) =>
         belongsTo(o, t.metadata.name) &&
+        !o.metadata.labels?.[SERVICE] &&
         active.has(o.metadata.namespace ?? '') &&
         !keep.has(keyOf({ ...o, kind })),
     );

@@ -1,0 +1,326 @@
+/** GovService reconciler: load -> check -> desired -> apply -> prune -> status from the Deployment. */
+import type { GovService, GovServiceClass, GovServiceStatus, GovTenant } from '../../api/index.js';
+import type { Informer } from '../../runtime/cache.js';
+import type { ReconcileResult } from '../../runtime/controller.js';
+import { byControllerRef, Controller } from '../../runtime/controller.js';
+import { readyFrom, setCondition, statusChanged, type ConditionUpdate } from '../../runtime/conditions.js';
+import { ApiError } from '../../runtime/kube.js';
+import type { Logger } from '../../runtime/log.js';
+import type { Manager } from '../../runtime/manager.js';
+import { objectKey, resourceFor, resources, type ResourceType } from '../../runtime/resources.js';
+import type { Condition, KubeObject } from '../../runtime/types.js';
+import { APP_VERSION, isManaged, managedSelector, SERVICE, TENANT } from '../labels.js';
+import { checkService, type Problem } from './checks.js';
+import { serviceObjects, serviceUrl, type ServiceSettings } from './desired.js';
+
+/** Kinds a GovService owns: watched for drift, pruned when the spec no longer asks for them. */
+const OWNED_KINDS: ResourceType[] = [
+  resources.ServiceAccount,
+  resources.ConfigMap,
+  resources.Deployment,
+  resources.Service,
+  resources.Ingress,
+  resources.HorizontalPodAutoscaler,
+  resources.PodDisruptionBudget,
+  resources.NetworkPolicy,
+];
+
+interface ServiceContext {
+  manager: Manager;
+  settings: ServiceSettings;
+  services: Informer<GovService>;
+  classes: Informer<GovServiceClass>;
+  tenants: Informer<GovTenant>;
+  namespaces: Informer;
+  owned: Map<string, Informer>;
+  log: Logger;
+}
+
+interface DeploymentStatus {
+  replicas?: number;
+  readyReplicas?: number;
+  updatedReplicas?: number;
+  availableReplicas?: number;
+  observedGeneration?: number;
+  conditions?: { type: string; status: string; reason?: string; message?: string }[];
+}
+
+const tenantOfNamespace = (ctx: ServiceContext, namespace: string): GovTenant | undefined => {
+  const name = ctx.namespaces.get(namespace)?.metadata.labels?.[TENANT];
+  return name ? ctx.tenants.get(name) : undefined;
+};
+
+export function serviceController(
+  manager: Manager,
+  settings: ServiceSettings & { workers: number },
+): Controller {
+  const services = manager.informer<GovService>(resources.GovService);
+  const classes = manager.informer<GovServiceClass>(resources.GovServiceClass);
+  const tenants = manager.informer<GovTenant>(resources.GovTenant);
+  const namespaces = manager.informer(resources.Namespace);
+  const owned = new Map(OWNED_KINDS.map((r) => [r.kind, manager.informer(r, managedSelector)]));
+  const log = manager.logger.child({ controller: 'govservice' });
+  const ctx: ServiceContext = { manager, settings, services, classes, tenants, namespaces, owned, log };
+  const keysOf = (list: GovService[]): string[] =>
+    list.map((s) => objectKey(s.metadata.name, s.metadata.namespace));
+  const hostOf = (o?: KubeObject): string | undefined => (o?.spec as GovService['spec'])?.host;
+  // Host conflicts involve two services: a change of either re-checks the other.
+  const sameHost = (o: KubeObject, old?: KubeObject): string[] => {
+    const hosts = new Set([hostOf(o), hostOf(old)].filter(Boolean));
+    return keysOf(services.list((s) => hosts.has(s.spec?.host)));
+  };
+  const ofTenant = (t: KubeObject): string[] =>
+    keysOf(
+      services.list(
+        (s) => ctx.namespaces.get(s.metadata.namespace ?? '')?.metadata.labels?.[TENANT] === t.metadata.name,
+      ),
+    );
+  return new Controller({
+    name: 'govservice',
+    primary: services,
+    watches: [
+      { informer: services, map: sameHost },
+      { informer: classes, map: (c) => keysOf(services.list((s) => s.spec?.class === c.metadata.name)) },
+      { informer: tenants, map: ofTenant },
+      ...[...owned.values()].map((informer) => ({ informer, map: byControllerRef('GovService', true) })),
+    ],
+    workers: settings.workers,
+    logger: log,
+    reconcile: (key) => reconcileService(key, ctx),
+  });
+}
+
+export async function reconcileService(key: string, ctx: ServiceContext): Promise<ReconcileResult | void> {
+  const s = ctx.services.get(key);
+  if (!s?.spec || s.metadata.deletionTimestamp) return; // children go with it: they carry owner references
+  const namespace = s.metadata.namespace ?? '';
+  const log = ctx.log.child({ name: s.metadata.name, namespace });
+  const tenant = tenantOfNamespace(ctx, namespace);
+  const deployment = ctx.owned.get('Deployment')!.get(s.metadata.name, namespace);
+  const checked = checkService({
+    service: s,
+    namespaceTenant: tenant,
+    serviceClass: ctx.classes.get(s.spec.class),
+    otherServices: ctx.services.list((o) => o.metadata.uid !== s.metadata.uid),
+    runningVersion: deployment?.metadata.labels?.[APP_VERSION],
+  });
+  if (checked.problems.length || !tenant || !checked.version || !checked.plan) {
+    return writeStatus(s, ctx, { problems: checked.problems, tenant });
+  }
+  const desired = serviceObjects({
+    service: s,
+    serviceClass: ctx.classes.get(s.spec.class)!,
+    tenant,
+    version: checked.version,
+    plan: checked.plan,
+    settings: ctx.settings,
+  });
+  const refused = await applyAll(s, ctx, log, desired);
+  await prune(s, ctx, log, new Set(desired.map(keyOf)));
+  await writeStatus(s, ctx, {
+    problems: refused ? [refused] : [],
+    tenant,
+    version: checked.version,
+    deprecated: checked.deprecated,
+  });
+}
+
+const keyOf = (o: KubeObject): string => `${o.kind}/${o.metadata.name}`;
+
+/** Applies every object; a quota refusal becomes a problem naming the quota instead of a crash loop. */
+async function applyAll(
+  s: GovService,
+  ctx: ServiceContext,
+  log: Logger,
+  desired: KubeObject[],
+): Promise<Problem | undefined> {
+  for (const obj of desired) {
+    try {
+      const { action } = await ctx.manager.applier.apply(obj);
+      if (action === 'unchanged') continue;
+      const verb = action === 'created' ? 'Created' : 'Updated';
+      ctx.manager.events.record(
+        s,
+        'Normal',
+        `${obj.kind}${verb}`,
+        `${verb} ${obj.kind} ${obj.metadata.name}`,
+      );
+      log.info(`${action} ${obj.kind}`, {
+        kind: obj.kind,
+        object: obj.metadata.name,
+        tenant: obj.metadata.labels?.[TENANT],
+      });
+    } catch (e) {
+      const quota = quotaRefusal(e);
+      if (!quota) throw e;
+      return { reason: 'QuotaExceeded', message: `${obj.kind} ${obj.metadata.name} refused: ${quota}` };
+    }
+  }
+  return undefined;
+}
+
+/** The API server's message when a ResourceQuota refused a request, naming the quota. */
+function quotaRefusal(e: unknown): string | undefined {
+  if (!(e instanceof ApiError) || e.status !== 403) return undefined;
+  return /exceeded quota/.test(e.message) ? e.message : undefined;
+}
+
+async function prune(s: GovService, ctx: ServiceContext, log: Logger, keep: Set<string>): Promise<void> {
+  for (const [kind, informer] of ctx.owned) {
+    const stale = informer.list(
+      (o) =>
+        o.metadata.namespace === s.metadata.namespace &&
+        isManaged(o.metadata.labels) &&
+        o.metadata.labels?.[SERVICE] === s.metadata.name &&
+        (o.metadata.ownerReferences ?? []).some((r) => r.uid === s.metadata.uid) &&
+        !keep.has(`${kind}/${o.metadata.name}`),
+    );
+    for (const obj of stale) {
+      if (!(await ctx.manager.applier.delete(resourceFor(obj.apiVersion, kind), obj))) continue;
+      ctx.manager.events.record(
+        s,
+        'Normal',
+        `${kind}Deleted`,
+        `Deleted ${kind} ${obj.metadata.name}: no longer needed`,
+      );
+      log.info(`deleted ${kind}`, { kind, object: obj.metadata.name });
+    }
+  }
+}
+
+interface Observed {
+  problems: Problem[];
+  tenant?: GovTenant;
+  version?: string;
+  deprecated?: boolean;
+}
+
+const deploymentCondition = (d: DeploymentStatus | undefined, type: string) =>
+  d?.conditions?.find((c) => c.type === type);
+
+/** A ReplicaSet that cannot create pods because of a quota says so in the Deployment's ReplicaFailure condition. */
+function podQuotaProblem(d: DeploymentStatus | undefined): Problem | undefined {
+  const failure = deploymentCondition(d, 'ReplicaFailure');
+  if (failure?.status !== 'True' || !/exceeded quota/.test(failure.message ?? '')) return undefined;
+  return { reason: 'QuotaExceeded', message: `Pods refused: ${failure.message}` };
+}
+
+function workloadConditions(
+  s: GovService,
+  obs: Observed,
+  d: DeploymentStatus | undefined,
+): ConditionUpdate[] {
+  const g = s.metadata.generation;
+  const available = deploymentCondition(d, 'Available');
+  const progressing = deploymentCondition(d, 'Progressing');
+  const copy = (
+    type: string,
+    c?: { status: string; reason?: string; message?: string },
+  ): ConditionUpdate => ({
+    type,
+    status: c?.status === 'True' || c?.status === 'False' ? c.status : 'Unknown',
+    reason: c?.reason?.replace(/[^A-Za-z0-9]/g, '') || 'DeploymentNotObserved',
+    message: c?.message ?? 'The Deployment has not reported this condition yet',
+    observedGeneration: g,
+  });
+  const suspended = !!obs.tenant?.spec?.suspended;
+  return [
+    copy('Available', available),
+    copy('Progressing', progressing),
+    suspended
+      ? {
+          type: 'Suspended',
+          status: 'True',
+          reason: 'TenantSuspended',
+          message: `Tenant ${obs.tenant?.metadata.name} is suspended: scaled to zero`,
+          observedGeneration: g,
+        }
+      : {
+          type: 'Suspended',
+          status: 'False',
+          reason: 'TenantActive',
+          message: 'The tenant is active',
+          observedGeneration: g,
+        },
+    obs.deprecated
+      ? {
+          type: 'VersionDeprecated',
+          status: 'True',
+          reason: 'VersionRemovedFromClass',
+          message: `Version ${obs.version} is no longer offered by class ${s.spec!.class}; it keeps running, choose one of the class versions`,
+          observedGeneration: g,
+        }
+      : {
+          type: 'VersionDeprecated',
+          status: 'False',
+          reason: 'VersionOffered',
+          message: `Version ${obs.version} is offered by the class`,
+          observedGeneration: g,
+        },
+  ];
+}
+
+const notReady = (reason: string, message: string, g?: number): ConditionUpdate => ({
+  type: 'Ready',
+  status: 'False',
+  reason,
+  message,
+  observedGeneration: g,
+});
+
+/** Ready: no problem, not suspended, the Deployment Available and fully rolled out. */
+function readyCondition(
+  s: GovService,
+  obs: Observed,
+  d: DeploymentStatus | undefined,
+  conditions: Condition[],
+): ConditionUpdate {
+  const g = s.metadata.generation;
+  const problems = obs.problems.length ? obs.problems : [podQuotaProblem(d)].filter((p): p is Problem => !!p);
+  if (problems.length) return notReady(problems[0]!.reason, problems.map((p) => p.message).join('; '), g);
+  if (obs.tenant?.spec?.suspended)
+    return notReady('TenantSuspended', 'Scaled to zero while the tenant is suspended', g);
+  const ready = readyFrom(conditions, ['Available'], g);
+  const updated = d?.updatedReplicas ?? 0;
+  const wanted = d?.replicas ?? 0;
+  if (ready.status === 'True' && updated !== wanted)
+    return notReady('RollingOut', `${updated} of ${wanted} replicas updated`, g);
+  return ready;
+}
+
+/** The service's status: conditions from the checks or the Deployment, and what runs where. */
+function nextStatus(s: GovService, obs: Observed, d: DeploymentStatus | undefined): GovServiceStatus {
+  const now = new Date();
+  let conditions: Condition[] = s.status?.conditions ?? [];
+  const workload = obs.problems.length ? [] : workloadConditions(s, obs, d);
+  for (const c of workload) conditions = setCondition(conditions, c, now);
+  conditions = setCondition(conditions, readyCondition(s, obs, d, conditions), now);
+  const running = obs.problems.length
+    ? {}
+    : {
+        url: serviceUrl(s),
+        version: obs.version,
+        replicas: d?.replicas ?? 0,
+        readyReplicas: d?.readyReplicas ?? 0,
+      };
+  return { ...s.status, observedGeneration: s.metadata.generation, conditions, ...running };
+}
+
+/** A Warning event when the service turns not Ready for a new reason that needs an admin (not a rollout). */
+function warnOnNewProblem(s: GovService, ctx: ServiceContext, obs: Observed, status: GovServiceStatus): void {
+  const ready = status.conditions?.find((c) => c.type === 'Ready');
+  if (!ready || ready.status !== 'False') return;
+  const wasReason = s.status?.conditions?.find((c) => c.type === 'Ready')?.reason;
+  const isProblem = obs.problems.length > 0 || ready.reason === 'QuotaExceeded';
+  if (isProblem && ready.reason !== wasReason)
+    ctx.manager.events.record(s, 'Warning', ready.reason, ready.message);
+}
+
+async function writeStatus(s: GovService, ctx: ServiceContext, obs: Observed): Promise<void> {
+  const live = ctx.owned.get('Deployment')!.get(s.metadata.name, s.metadata.namespace);
+  const d = obs.problems.length ? undefined : (live?.status as DeploymentStatus | undefined);
+  const status = nextStatus(s, obs, d);
+  if (!statusChanged(s.status, status)) return;
+  warnOnNewProblem(s, ctx, obs, status);
+  await ctx.manager.applier.applyStatus(s, status);
+}
