@@ -32,13 +32,20 @@ nohup node dist/src/main.js --metrics-port 0 --health-port 0 --namespace secovia
   >"$state/operator.log" 2>&1 &
 echo $! >"$state/operator.pid"
 
-echo "== applying the samples"
+echo "== applying the samples: tenant roles and admission policy, tenants, the catalog, services"
+kubectl apply -f config/rbac/tenant_roles.yaml -f config/admission/tenant_policies.yaml >/dev/null
 kubectl apply -f config/samples/gov_v1alpha1_govtenant.yaml
 kubectl wait --for condition=Ready govtenants --all --timeout=90s >/dev/null
+kubectl apply -f config/samples/gov_v1alpha1_govserviceclass.yaml -f config/samples/gov_v1alpha1_govservice.yaml
 
 kubectl get govtenants
 echo
 kubectl get namespaces -l app.kubernetes.io/managed-by=secovia-operator -L gov.secovia.eu/tenant,gov.secovia.eu/country
+echo
+kubectl get govserviceclasses
+echo
+# The local control plane has no nodes: pods stay Pending, so services report Available=False.
+kubectl get govservices -A
 cat <<MSG
 
 The demo control plane keeps running. Try:

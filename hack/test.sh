@@ -26,7 +26,8 @@ npm run --silent build
 step "tests: unit and e2e on real control planes"
 report="$(mktemp)"
 set +e
-node --experimental-vm-modules node_modules/jest/bin/jest.js --runInBand --json --outputFile="$report" "$@"
+# --forceExit: a leaked handle must never hang CI; suites stop what they start in afterAll.
+node --experimental-vm-modules node_modules/jest/bin/jest.js --runInBand --forceExit --json --outputFile="$report" "$@"
 status=$?
 set -e
 node -e '
