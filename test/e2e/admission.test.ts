@@ -112,3 +112,75 @@ describe('GovTenant admission', () => {
     expect(message).toContain('spec.environments');
   });
 });
+
+const CLASSES = '/apis/gov.secovia.eu/v1alpha1/govserviceclasses';
+const classSpec = {
+  displayName: { en: 'Payments', hu: 'Fizetések', bg: 'Плащания' },
+  audience: ['G2C'],
+  buildingBlock: 'payments',
+  image: 'registry.example.eu/secovia/payments',
+  versions: ['3.1.0'],
+  plans: [{ name: 'small', replicas: 2 }],
+};
+
+async function refused(path: string, obj: KubeObject): Promise<string | undefined> {
+  try {
+    await client.request('POST', path, { query: { dryRun: 'All' }, body: obj });
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+describe('catalog admission', () => {
+  const cls = (spec: Record<string, unknown>): KubeObject => ({
+    apiVersion: 'gov.secovia.eu/v1alpha1',
+    kind: 'GovServiceClass',
+    metadata: { name: 'payments' },
+    spec: { ...classSpec, ...spec },
+  });
+
+  it('accepts a valid class', async () => {
+    expect(await refused(CLASSES, cls({}))).toBeUndefined();
+  });
+
+  it.each([
+    [
+      'a plan with both replicas and autoscaling',
+      { plans: [{ name: 'x', replicas: 1, autoscaling: { minReplicas: 1, maxReplicas: 2 } }] },
+      'spec.plans[0]',
+    ],
+    [
+      'autoscaling with minReplicas above maxReplicas',
+      { plans: [{ name: 'x', autoscaling: { minReplicas: 5, maxReplicas: 2 } }] },
+      'spec.plans[0].autoscaling',
+    ],
+    ['no versions', { versions: [] }, 'spec.versions'],
+    ['an unknown audience', { audience: ['G2X'] }, 'spec.audience[0]'],
+    ['an unknown classification', { maxClassification: 'top-secret' }, 'spec.maxClassification'],
+    [
+      'a digest for a version not offered',
+      { digests: { '9.9.9': 'sha256:' + 'a'.repeat(64) } },
+      'spec.digests',
+    ],
+  ])('refuses a class with %s, naming the field', async (_what, spec, field) => {
+    const message = await refused(CLASSES, cls(spec));
+    expect(message).toBeDefined();
+    expect(message).toContain(field);
+  });
+
+  it.each([
+    ['public exposure without host', { exposure: 'public' }, 'spec.host'],
+    ['an unknown exposure', { exposure: 'everywhere', host: 'x.example' }, 'spec.exposure'],
+    ['a host that is not a DNS name', { exposure: 'public', host: 'Not A Host' }, 'spec.host'],
+  ])('refuses a service with %s, naming the field', async (_what, spec, field) => {
+    const message = await refused('/apis/gov.secovia.eu/v1alpha1/namespaces/default/govservices', {
+      apiVersion: 'gov.secovia.eu/v1alpha1',
+      kind: 'GovService',
+      metadata: { name: 'pay', namespace: 'default' },
+      spec: { class: 'payments', plan: 'small', ...spec },
+    });
+    expect(message).toBeDefined();
+    expect(message).toContain(field);
+  });
+});
