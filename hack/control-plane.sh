@@ -8,5 +8,5 @@
 # Typical use: eval "$(bash hack/control-plane.sh up)"
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-[ -d node_modules ] || npm ci --no-audit --no-fund >&2
+[ -d node_modules ] || npm install --no-audit --no-fund >&2
 exec node --import ./hack/register-ts.mjs hack/control-plane.ts "$@"

@@ -13,7 +13,7 @@ if [ "${1:-up}" = "down" ]; then
   exit 0
 fi
 
-[ -d node_modules ] || npm ci --no-audit --no-fund
+[ -d node_modules ] || npm install --no-audit --no-fund
 npm run --silent build
 bin="$(bash hack/build-control-plane.sh)"
 export PATH="$bin:$PATH"

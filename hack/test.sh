@@ -9,7 +9,7 @@ step() { printf '\n== %s\n' "$*"; }
 
 step "install npm dependencies"
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
+  npm install --no-audit --no-fund
 fi
 
 step "build the local control plane (cached after the first run)"
