@@ -37,6 +37,7 @@ kubectl apply -f config/rbac/tenant_roles.yaml -f config/admission/tenant_polici
 kubectl apply -f config/samples/gov_v1alpha1_govtenant.yaml
 kubectl wait --for condition=Ready govtenants --all --timeout=90s >/dev/null
 kubectl apply -f config/samples/gov_v1alpha1_govserviceclass.yaml -f config/samples/gov_v1alpha1_govservice.yaml
+kubectl wait --for=jsonpath='{.status.observedGeneration}'=1 govservices --all -A --timeout=60s >/dev/null
 
 kubectl get govtenants
 echo
