@@ -153,6 +153,32 @@ describe('GovTenant reconciler', () => {
     });
   });
 
+  it("Delete never removes a namespace the tenant did not create, even one labelled as the tenant's", async () => {
+    const name = uniqueName('mk-');
+    // A namespace that someone labelled by hand as this tenant's: it is used, never owned.
+    await client.request('POST', '/api/v1/namespaces', {
+      body: {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: {
+          name: `${name}-test`,
+          labels: { 'gov.secovia.eu/tenant': name, 'app.kubernetes.io/managed-by': 'secovia-operator' },
+        },
+      },
+    });
+    await client.request('POST', TENANTS, { body: tenant(name, { deletionPolicy: 'Delete' }) });
+    await readyTenant(name);
+    await client.request('DELETE', `${TENANTS}/${name}`);
+    await eventually(
+      async () => !(await getObject(client, `/api/v1/namespaces/${name}-prod`)),
+      90_000,
+      'created namespace deleted',
+    );
+    const kept = await getObject(client, `/api/v1/namespaces/${name}-test`);
+    expect(kept?.metadata.deletionTimestamp).toBeUndefined();
+    expect(kept?.metadata.labels?.['gov.secovia.eu/orphaned']).toBe('true');
+  }, 120_000);
+
   it('updates status.observedGeneration and namespaces when the spec changes, with no write when nothing changed', async () => {
     const name = uniqueName('mk-');
     await client.request('POST', TENANTS, { body: tenant(name) });

@@ -36,11 +36,21 @@ function podSecurityLabels(level: string): Record<string, string> {
   return labels;
 }
 
+export interface NamespaceOptions {
+  /** Released by the deletion policy Retain: kept with its data, no longer the tenant's. */
+  orphaned?: boolean;
+  /**
+   * The uid of the tenant that created the namespace, recorded once at creation and carried over
+   * unchanged: Delete only ever removes a namespace whose creator is the tenant being deleted.
+   */
+  createdBy?: string;
+}
+
 /**
  * One namespace per environment. No owner reference on purpose: a deleted and reinstalled CRD must
  * never garbage-collect tenant namespaces; the deletion policy alone removes them.
  */
-export function tenantNamespace(t: GovTenant, environment: string, orphaned = false): KubeObject {
+export function tenantNamespace(t: GovTenant, environment: string, opts: NamespaceOptions = {}): KubeObject {
   return {
     apiVersion: 'v1',
     kind: 'Namespace',
@@ -50,16 +60,13 @@ export function tenantNamespace(t: GovTenant, environment: string, orphaned = fa
         ...tenantLabels(t),
         [ENVIRONMENT]: environment,
         ...podSecurityLabels(t.spec!.podSecurity),
-        ...(orphaned ? { [ORPHANED]: 'true' } : {}),
+        ...(opts.orphaned ? { [ORPHANED]: 'true' } : {}),
         ...(t.spec!.suspended ? { [SUSPENDED]: 'true' } : {}),
       },
-      annotations: { [CREATED_BY_UID]: t.metadata.uid ?? '' },
+      ...(opts.createdBy ? { annotations: { [CREATED_BY_UID]: opts.createdBy } } : {}),
     },
   };
 }
-
-export const tenantNamespaces = (t: GovTenant): KubeObject[] =>
-  t.spec!.environments.map((e) => tenantNamespace(t, e.name));
 
 export interface TenantSettings {
   /** Namespace of the ingress controller whose pods may reach tenant workloads. */

@@ -134,13 +134,15 @@ async function applyTenant(t: GovTenant, ctx: TenantContext, log: Logger): Promi
   const outcome: TenantOutcome = { namespaces: [], conflicts: [], appliedKeys: [], refused: new Map() };
   const peers = peersAllowing(ctx, t.metadata.name);
   for (const env of t.spec!.environments) {
-    const desiredNs = tenantNamespace(t, env.name);
-    const live = ctx.namespaces.get(desiredNs.metadata.name);
+    const name = namespaceName(t.metadata.name, env.name);
+    const live = ctx.namespaces.get(name);
     // Never adopt silently: a namespace that exists and is not this tenant's stays untouched.
     if (live && live.metadata.labels?.[TENANT] !== t.metadata.name) {
-      outcome.conflicts.push(desiredNs.metadata.name);
+      outcome.conflicts.push(name);
       continue;
     }
+    const createdBy = live ? live.metadata.annotations?.[CREATED_BY_UID] : t.metadata.uid;
+    const desiredNs = tenantNamespace(t, env.name, { createdBy });
     await applyAndReport(t, ctx, log, desiredNs);
     outcome.namespaces.push(desiredNs.metadata.name);
     if (live?.metadata.deletionTimestamp) continue;
@@ -246,7 +248,9 @@ async function releaseNamespace(
   }
   await dropOwnerReferences(t, ctx, ns.metadata.name);
   const env = ns.metadata.labels?.[ENVIRONMENT] ?? ns.metadata.name.slice(t.metadata.name.length + 1);
-  await ctx.manager.applier.apply(tenantNamespace(t, env, true));
+  await ctx.manager.applier.apply(
+    tenantNamespace(t, env, { orphaned: true, createdBy: ns.metadata.annotations?.[CREATED_BY_UID] }),
+  );
   ctx.manager.events.record(
     t,
     'Normal',
