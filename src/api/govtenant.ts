@@ -53,8 +53,12 @@ const containerLimits = withRules(
 const environment = z
   .object({
     name: dnsLabel('Name of the environment, such as prod or test; its namespace is <tenant>-<name>.', 62),
-    quota: resourceQuota.describe('Replaces spec.quota for this environment only.').optional(),
-    limits: containerLimits.describe('Replaces spec.limits for this environment only.').optional(),
+    quota: resourceQuota
+      .describe('Overrides spec.quota for this environment, key by key (unset keys come from spec.quota).')
+      .optional(),
+    limits: containerLimits
+      .describe('Overrides spec.limits for this environment, key by key (unset keys come from spec.limits).')
+      .optional(),
   })
   .describe('An environment of the tenant: one namespace with its quota, limits, policies and access.');
 
