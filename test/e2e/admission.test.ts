@@ -37,14 +37,16 @@ function tenant(name: string, spec: Record<string, unknown>): KubeObject {
 }
 
 /** Creates with dryRun=All: nothing is stored, every admission step runs. Returns the refusal message. */
-async function refusal(obj: KubeObject): Promise<string | undefined> {
+async function refused(path: string, obj: KubeObject): Promise<string | undefined> {
   try {
-    await client.request('POST', TENANTS, { query: { dryRun: 'All' }, body: obj });
+    await client.request('POST', path, { query: { dryRun: 'All' }, body: obj });
     return undefined;
   } catch (e) {
     return (e as Error).message;
   }
 }
+
+const refusal = (obj: KubeObject): Promise<string | undefined> => refused(TENANTS, obj);
 
 describe('GovTenant admission', () => {
   it('accepts a valid tenant with Cyrillic, Greek and diacritics in its display name', async () => {
@@ -122,15 +124,6 @@ const classSpec = {
   versions: ['3.1.0'],
   plans: [{ name: 'small', replicas: 2 }],
 };
-
-async function refused(path: string, obj: KubeObject): Promise<string | undefined> {
-  try {
-    await client.request('POST', path, { query: { dryRun: 'All' }, body: obj });
-    return undefined;
-  } catch (e) {
-    return (e as Error).message;
-  }
-}
 
 describe('catalog admission', () => {
   const cls = (spec: Record<string, unknown>): KubeObject => ({
