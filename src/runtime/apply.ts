@@ -27,20 +27,26 @@ export type Lookup = (
   namespace?: string,
 ) => KubeObject | undefined | 'uncached';
 
-const QUANTITY = /^[+-]?(\d+(\.\d*)?|\.\d+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei|e[+-]?\d+)?$/;
+/** Kubernetes quantity: a decimal number and a binary or decimal SI suffix, or a decimal exponent. */
+const QUANTITY = /^([+-]?(?:\d+(?:\.\d*)?|\.\d+))([eE][+-]?\d+|n|u|m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
 const SUFFIX: Record<string, number> = {
-  '': 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
+  '': 1, n: 1e-9, u: 1e-6, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
   Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
 }; // prettier-ignore
 
 /** The value of a resource quantity, or undefined when the string is not one. */
 export function quantityValue(v: unknown): number | undefined {
   const s = typeof v === 'number' ? String(v) : v;
-  if (typeof s !== 'string' || !QUANTITY.test(s)) return undefined;
-  const m = /^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(e[+-]?\d+|[a-zA-Z]*)$/.exec(s);
+  const m = typeof s === 'string' ? QUANTITY.exec(s) : null;
   if (!m) return undefined;
   const [, num, suffix = ''] = m;
-  return suffix.startsWith('e') ? Number(`${num}${suffix}`) : Number(num) * (SUFFIX[suffix] ?? NaN);
+  return /^[eE]./.test(suffix) ? Number(`${num}e${suffix.slice(1)}`) : Number(num) * SUFFIX[suffix]!;
+}
+
+/** Equal quantities, whatever their notation ("0.7" and "700m"), up to floating point rounding. */
+function sameQuantity(a: number | undefined, b: number | undefined): boolean {
+  if (a === undefined || b === undefined) return false;
+  return a === b || Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(a), Math.abs(b));
 }
 
 /** True when every field of `desired` is present with an equal value in `live` (quantities by value). */
@@ -56,8 +62,7 @@ export function isSubset(desired: unknown, live: unknown): boolean {
     return Object.entries(desired).every(([k, v]) => v === undefined || isSubset(v, l[k]));
   }
   if (desired === live) return true;
-  const dq = quantityValue(desired);
-  return dq !== undefined && typeof live !== 'boolean' && dq === quantityValue(live);
+  return typeof live !== 'boolean' && sameQuantity(quantityValue(desired), quantityValue(live));
 }
 
 export function hashOf(value: unknown): string {

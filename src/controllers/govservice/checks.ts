@@ -1,15 +1,16 @@
 /** Pure checks of a GovService, run before anything is created: each problem has a reason and names the field. */
-import { Ajv, type ValidateFunction } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
-import type { GovService, GovServiceClass, GovTenant } from '../../api/index.js';
+import type { GovService, GovServiceClass, GovServiceClassSpec, GovTenant } from '../../api/index.js';
 import { hashOf } from '../../runtime/apply.js';
 
+/** Why a GovService cannot run as asked: a CamelCase reason and a message naming the field. */
 export interface Problem {
   reason: string;
   message: string;
 }
 
-export type Plan = NonNullable<GovServiceClass['spec']>['plans'][number];
+export type Plan = GovServiceClassSpec['plans'][number];
 
 export interface ServiceCheckContext {
   service: GovService;
@@ -24,73 +25,106 @@ export interface ServiceCheckContext {
 
 export interface ServiceCheckResult {
   problems: Problem[];
+  /** The version to run: spec.version or the class default; unset when not allowed. */
   version?: string;
+  /** The plan of the class named by spec.plan; unset when the class has none of that name. */
   plan?: Plan;
-  /** The version is no longer offered by the class but keeps running. */
+  /** The version is no longer offered by the class but keeps running where it runs (condition VersionDeprecated). */
   deprecated?: boolean;
 }
 
-const CLASSIFICATION_ORDER = ['public', 'internal', 'confidential', 'restricted'];
+export type ParametersSchema = { ok: true; validate: ValidateFunction } | { ok: false; message: string };
 
-const ajv = new Ajv({ strict: false, allErrors: true });
+/** From least to most sensitive. */
+const CLASSIFICATION_ORDER = ['public', 'internal', 'confidential', 'restricted'];
+/** Compiled schemas kept: far more than the classes of a catalog, bounded so that edits never leak memory. */
+const CACHE_SIZE = 256;
+
+// addUsedSchema false: a schema with an $id edited in place (or shared by two classes) compiles again.
+const ajv = new Ajv({ strict: false, allErrors: true, addUsedSchema: false });
 // Catalog schemas use the common formats (email, uri, date...): validate them rather than ignore them.
 (addFormats as unknown as (a: Ajv) => Ajv)(ajv);
-const compiled = new Map<string, ValidateFunction>();
+const compiled = new Map<string, ParametersSchema>();
 
-/** Compiles (once per distinct schema) a class's parametersSchema. */
-export function compileParametersSchema(
-  schema: unknown,
-): { ok: true; validate: ValidateFunction } | { ok: false; message: string } {
+/** Compiles a class's parametersSchema once per distinct schema; a schema that does not compile says why. */
+export function compileParametersSchema(schema: unknown): ParametersSchema {
   const key = hashOf(schema);
   const cached = compiled.get(key);
-  if (cached) return { ok: true, validate: cached };
+  if (cached) return cached;
+  let result: ParametersSchema;
   try {
-    const validate = ajv.compile(schema as object);
-    compiled.set(key, validate);
-    return { ok: true, validate };
+    result = { ok: true, validate: ajv.compile(schema as object) };
   } catch (e) {
-    return { ok: false, message: e instanceof Error ? e.message : String(e) };
+    result = { ok: false, message: e instanceof Error ? e.message : String(e) };
   }
+  if (compiled.size >= CACHE_SIZE) compiled.delete(compiled.keys().next().value!);
+  compiled.set(key, result);
+  return result;
 }
 
-/** Each failing path of the parameters, as `spec.parameters.<path>: <what is wrong>`. */
+/** `/permitTypes/0` as `spec.parameters.permitTypes.0` (JSON pointer escapes undone). */
+function fieldPath(instancePath: string, property?: string): string {
+  const segments = instancePath
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  return ['spec.parameters', ...segments, ...(property === undefined ? [] : [property])].join('.');
+}
+
+/** One line per error, on the path of the offending value (a missing property's own path for `required`). */
+function describeError(e: ErrorObject): string {
+  const p = e.params as { missingProperty?: string; additionalProperty?: string; allowedValues?: unknown[] };
+  if (e.keyword === 'required') return `${fieldPath(e.instancePath, p.missingProperty)}: is required`;
+  if (e.keyword === 'additionalProperties') {
+    return `${fieldPath(e.instancePath, p.additionalProperty)}: is not a parameter of the class`;
+  }
+  const message = e.message ?? 'is invalid';
+  if (e.keyword === 'enum' && p.allowedValues) {
+    return `${fieldPath(e.instancePath)}: ${message}: ${p.allowedValues.map(String).join(', ')}`;
+  }
+  return `${fieldPath(e.instancePath)}: ${message}`;
+}
+
+/**
+ * Each failing path of the parameters with what is wrong, such as
+ * `spec.parameters.maxAttachmentMiB: must be <= 200`. Empty when valid, and when the schema itself
+ * does not compile (that is the class's problem, reported as InvalidParametersSchema).
+ */
 export function parameterErrors(schema: unknown, parameters: unknown): string[] {
   const c = compileParametersSchema(schema);
-  if (!c.ok) return [];
-  if (c.validate(parameters ?? {})) return [];
-  return (c.validate.errors ?? []).map((e) => {
-    const path = `spec.parameters${e.instancePath.replace(/\//g, '.')}`;
-    const extra =
-      e.keyword === 'additionalProperties'
-        ? ` (${(e.params as { additionalProperty: string }).additionalProperty})`
-        : '';
-    return `${path}: ${e.message ?? 'is invalid'}${extra}`;
-  });
+  if (!c.ok || c.validate(parameters ?? {})) return [];
+  return [...new Set((c.validate.errors ?? []).map(describeError))];
 }
 
+const qualifiedName = (s: GovService): string => `${s.metadata.namespace}/${s.metadata.name}`;
+
+/** Creation time first, then namespace/name: a total order, so two claimants always agree on the elder. */
 const olderThan = (a: GovService, b: GovService): boolean => {
   const ta = a.metadata.creationTimestamp ?? '';
   const tb = b.metadata.creationTimestamp ?? '';
-  return ta !== tb
-    ? ta < tb
-    : `${a.metadata.namespace}/${a.metadata.name}` < `${b.metadata.namespace}/${b.metadata.name}`;
+  return ta !== tb ? ta < tb : qualifiedName(a) < qualifiedName(b);
 };
 
-/** The host is taken when an older exposed service claims it: exactly one of two claimants reports the conflict. */
-function hostProblem(s: GovService, others: GovService[]): Problem | undefined {
-  const host = s.spec!.host;
-  if (s.spec!.exposure === 'internal' || !host) return undefined;
-  const holder = others.find(
-    (o) => o.spec?.host === host && o.spec.exposure !== 'internal' && olderThan(o, s),
-  );
-  if (!holder) return undefined;
+const claimsHost = (s: GovService, host: string): boolean =>
+  s.spec?.host === host && s.spec.exposure !== 'internal';
+
+function namespaceProblem(ctx: ServiceCheckContext): Problem | undefined {
+  if (ctx.namespaceTenant) return undefined;
   return {
-    reason: 'HostConflict',
-    message: `spec.host: ${host} is already used by GovService ${holder.metadata.namespace}/${holder.metadata.name}`,
+    reason: 'NamespaceNotTenant',
+    message: `metadata.namespace: ${ctx.service.metadata.namespace} is not an environment namespace of any GovTenant; create the GovService in a namespace <tenant>-<environment>`,
   };
 }
 
-function versionCheck(
+function classProblem(ctx: ServiceCheckContext): Problem | undefined {
+  if (ctx.serviceClass?.spec) return undefined;
+  return {
+    reason: 'ClassNotFound',
+    message: `spec.class: GovServiceClass ${ctx.service.spec!.class} does not exist`,
+  };
+}
+
+function resolveVersion(
   ctx: ServiceCheckContext,
   cls: GovServiceClass,
 ): { version: string; deprecated: boolean } | Problem {
@@ -101,82 +135,114 @@ function versionCheck(
   if (version === ctx.runningVersion) return { version, deprecated: true };
   return {
     reason: 'VersionNotAllowed',
-    message: `spec.version: ${version} is not offered by class ${cls.metadata.name} (offered: ${versions.join(', ')})`,
+    message: `spec.version: ${version} is not offered by GovServiceClass ${cls.metadata.name} (versions: ${versions.join(', ')})`,
   };
 }
 
-function tenantProblems(ctx: ServiceCheckContext, cls: GovServiceClass): Problem[] {
-  const t = ctx.namespaceTenant!;
-  const problems: Problem[] = [];
+function resolvePlan(ctx: ServiceCheckContext, cls: GovServiceClass): Plan | Problem {
+  const wanted = ctx.service.spec!.plan;
+  const plan = cls.spec!.plans.find((p) => p.name === wanted);
+  if (plan) return plan;
+  return {
+    reason: 'PlanNotFound',
+    message: `spec.plan: GovServiceClass ${cls.metadata.name} has no plan ${wanted} (plans: ${cls.spec!.plans.map((p) => p.name).join(', ')})`,
+  };
+}
+
+function classAllowedProblem(t: GovTenant, cls: GovServiceClass): Problem | undefined {
   const allowed = t.spec!.allowedServiceClasses ?? ['*'];
-  if (!allowed.includes('*') && !allowed.includes(cls.metadata.name)) {
-    problems.push({
-      reason: 'ClassNotAllowed',
-      message: `spec.class: tenant ${t.metadata.name} may not use class ${cls.metadata.name} (allowed: ${allowed.join(', ')})`,
-    });
-  }
+  if (allowed.includes('*') || allowed.includes(cls.metadata.name)) return undefined;
+  return {
+    reason: 'ClassNotAllowed',
+    message: `spec.class: GovTenant ${t.metadata.name} may not use GovServiceClass ${cls.metadata.name} (its spec.allowedServiceClasses: ${allowed.join(', ') || 'none'})`,
+  };
+}
+
+function classificationProblem(t: GovTenant, cls: GovServiceClass): Problem | undefined {
   const tenantLevel = t.spec!.dataResidency.classification ?? 'internal';
   const classMax = cls.spec!.maxClassification ?? 'internal';
-  if (CLASSIFICATION_ORDER.indexOf(tenantLevel) > CLASSIFICATION_ORDER.indexOf(classMax)) {
-    problems.push({
-      reason: 'ClassificationTooHigh',
-      message: `spec.class: tenant ${t.metadata.name} is classified ${tenantLevel}, above the maximum ${classMax} of class ${cls.metadata.name}`,
-    });
-  }
-  return problems;
+  if (CLASSIFICATION_ORDER.indexOf(tenantLevel) <= CLASSIFICATION_ORDER.indexOf(classMax)) return undefined;
+  return {
+    reason: 'ClassificationTooHigh',
+    message: `spec.class: GovTenant ${t.metadata.name} has spec.dataResidency.classification ${tenantLevel}, above spec.maxClassification ${classMax} of GovServiceClass ${cls.metadata.name}`,
+  };
 }
 
-function classProblems(ctx: ServiceCheckContext, cls: GovServiceClass): { problems: Problem[]; plan?: Plan } {
-  const problems: Problem[] = [];
-  const spec = ctx.service.spec!;
-  const plan = cls.spec!.plans.find((p) => p.name === spec.plan);
-  if (!plan) {
-    const names = cls.spec!.plans.map((p) => p.name).join(', ');
-    problems.push({
-      reason: 'PlanNotFound',
-      message: `spec.plan: class ${cls.metadata.name} has no plan ${spec.plan} (plans: ${names})`,
-    });
-  }
-  const schema = compileParametersSchema(cls.spec!.parametersSchema ?? {});
-  if (!schema.ok) {
-    problems.push({
-      reason: 'InvalidParametersSchema',
-      message: `class ${cls.metadata.name} has an invalid parametersSchema: ${schema.message}`,
-    });
-  } else {
-    const errors = parameterErrors(cls.spec!.parametersSchema ?? {}, spec.parameters ?? {});
-    if (errors.length) problems.push({ reason: 'InvalidParameters', message: errors.join('; ') });
-  }
-  return { problems, plan };
+function parametersProblem(ctx: ServiceCheckContext, cls: GovServiceClass): Problem | undefined {
+  const errors = parameterErrors(cls.spec!.parametersSchema ?? {}, ctx.service.spec!.parameters ?? {});
+  if (!errors.length) return undefined;
+  return { reason: 'InvalidParameters', message: errors.join('; ') };
 }
 
+function hostRequiredProblem(s: GovService): Problem | undefined {
+  if (s.spec!.exposure === 'internal' || s.spec!.host) return undefined;
+  return {
+    reason: 'HostRequired',
+    message: `spec.host: required when spec.exposure is ${s.spec!.exposure}`,
+  };
+}
+
+/** The elder of the exposed services with the same host keeps it: exactly one of two claimants reports it. */
+function hostConflictProblem(s: GovService, others: GovService[]): Problem | undefined {
+  const host = s.spec!.host;
+  if (!host || !claimsHost(s, host)) return undefined;
+  const elders = others.filter(
+    (o) => qualifiedName(o) !== qualifiedName(s) && claimsHost(o, host) && olderThan(o, s),
+  );
+  if (!elders.length) return undefined;
+  const holder = elders.reduce((a, b) => (olderThan(a, b) ? a : b));
+  return {
+    reason: 'HostConflict',
+    message: `spec.host: ${host} is already used by GovService ${qualifiedName(holder)}, which was created earlier`,
+  };
+}
+
+function schemaProblem(cls: GovServiceClass): Problem | undefined {
+  const c = compileParametersSchema(cls.spec!.parametersSchema ?? {});
+  if (c.ok) return undefined;
+  return {
+    reason: 'InvalidParametersSchema',
+    message: `spec.parametersSchema of GovServiceClass ${cls.metadata.name} is not a valid JSON schema: ${c.message}`,
+  };
+}
+
+const isProblem = (v: unknown): v is Problem => typeof v === 'object' && v !== null && 'reason' in v;
+
+/** What needs the class (and the tenant, where it is known), in the order of the reasons. */
+function classChecks(ctx: ServiceCheckContext, cls: GovServiceClass): ServiceCheckResult {
+  const version = resolveVersion(ctx, cls);
+  const plan = resolvePlan(ctx, cls);
+  const t = ctx.namespaceTenant;
+  const problems = [
+    version,
+    plan,
+    t && classAllowedProblem(t, cls),
+    t && classificationProblem(t, cls),
+    parametersProblem(ctx, cls),
+  ].filter(isProblem);
+  return {
+    problems,
+    ...(isProblem(plan) ? {} : { plan }),
+    ...(isProblem(version) ? {} : version),
+  };
+}
+
+/**
+ * Every problem that can be evaluated, in a fixed order (the first one is the Ready reason):
+ * NamespaceNotTenant, ClassNotFound, VersionNotAllowed, PlanNotFound, ClassNotAllowed,
+ * ClassificationTooHigh, InvalidParameters, HostRequired, HostConflict, InvalidParametersSchema.
+ * A check whose prerequisite is missing (the tenant, the class) is skipped, the others still run.
+ */
 export function checkService(ctx: ServiceCheckContext): ServiceCheckResult {
-  const s = ctx.service;
-  if (!ctx.namespaceTenant) {
-    const message = `namespace ${s.metadata.namespace} is not an environment namespace of any GovTenant`;
-    return { problems: [{ reason: 'NamespaceNotTenant', message }] };
-  }
-  const cls = ctx.serviceClass;
-  if (!cls?.spec) {
-    return {
-      problems: [
-        { reason: 'ClassNotFound', message: `spec.class: GovServiceClass ${s.spec!.class} does not exist` },
-      ],
-    };
-  }
-  const problems: Problem[] = [];
-  const version = versionCheck(ctx, cls);
-  if ('reason' in version) problems.push(version);
-  const { problems: fromClass, plan } = classProblems(ctx, cls);
-  problems.push(...fromClass, ...tenantProblems(ctx, cls));
-  if (s.spec!.exposure !== 'internal' && !s.spec!.host) {
-    problems.push({
-      reason: 'HostRequired',
-      message: `spec.host is required when exposure is ${s.spec!.exposure}`,
-    });
-  }
-  const host = hostProblem(s, ctx.otherServices);
-  if (host) problems.push(host);
-  if ('reason' in version) return { problems, plan };
-  return { problems, plan, version: version.version, deprecated: version.deprecated };
+  const cls = ctx.serviceClass?.spec ? ctx.serviceClass : undefined;
+  const resolved: ServiceCheckResult = cls ? classChecks(ctx, cls) : { problems: [] };
+  const problems = [
+    namespaceProblem(ctx),
+    classProblem(ctx),
+    ...resolved.problems,
+    hostRequiredProblem(ctx.service),
+    hostConflictProblem(ctx.service, ctx.otherServices),
+    cls && schemaProblem(cls),
+  ].filter(isProblem);
+  return { ...resolved, problems };
 }
