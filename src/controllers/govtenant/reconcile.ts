@@ -19,6 +19,7 @@ import {
   SERVICE,
   TENANT,
 } from '../labels.js';
+import { checkTenant } from './checks.js';
 import { environmentObjects, namespaceName, tenantNamespace, type TenantSettings } from './desired.js';
 
 /** Kinds the tenant owns inside its namespaces: watched for drift, pruned when no longer wanted. */
@@ -106,11 +107,34 @@ export async function reconcileTenant(key: string, ctx: TenantContext): Promise<
   if (!t?.spec) return;
   const log = ctx.log.child({ name: t.metadata.name, tenant: t.metadata.name });
   if (t.metadata.deletionTimestamp) return finalizeTenant(t, ctx, log);
+  const problems = checkTenant(t);
+  if (problems.length) return reportInvalid(t, ctx, problems);
   await ctx.manager.applier.setFinalizer(t, FINALIZER, true);
   const outcome = await applyTenant(t, ctx, log);
   await releaseRemovedEnvironments(t, ctx, log);
   await pruneObjects(t, ctx, log, new Set(outcome.appliedKeys));
   await writeStatus(t, ctx, outcome);
+}
+
+/** A spec that cannot be applied as a whole: nothing is applied; QuotaApplied and Ready say why. */
+async function reportInvalid(t: GovTenant, ctx: TenantContext, problems: string[]): Promise<void> {
+  const now = new Date();
+  const invalid = (type: string): ConditionUpdate => ({
+    type,
+    status: 'False',
+    reason: 'InvalidLimits',
+    message: problems.join('; '),
+    observedGeneration: t.metadata.generation,
+  });
+  const conditions = setCondition(
+    setCondition(t.status?.conditions, invalid('QuotaApplied'), now),
+    invalid('Ready'),
+    now,
+  );
+  const status: GovTenantStatus = { ...t.status, observedGeneration: t.metadata.generation, conditions };
+  if (!statusChanged(t.status, status)) return;
+  ctx.manager.events.record(t, 'Warning', 'InvalidLimits', problems.join('; '));
+  await ctx.manager.applier.applyStatus(t, status);
 }
 
 interface TenantOutcome {
