@@ -176,12 +176,25 @@ function rootSchema(def: KindDefinition): Node {
   };
 }
 
+/**
+ * Argo CD applies the CRDs before anything else (sync waves: catalog 1, tenants 2, services 3) and
+ * never prunes or deletes them: deleting a CRD deletes every object of its kind, tenants included.
+ */
+const CRD_ANNOTATIONS = {
+  'argocd.argoproj.io/sync-wave': '-1',
+  'argocd.argoproj.io/sync-options': 'Prune=false,Delete=false',
+};
+
 /** The apiextensions.k8s.io/v1 CustomResourceDefinition of a kind. */
 export function crdFor(def: KindDefinition): Node {
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',
-    metadata: { name: `${def.plural}.${GROUP}`, labels: { 'app.kubernetes.io/name': 'secovia-operator' } },
+    metadata: {
+      name: `${def.plural}.${GROUP}`,
+      labels: { 'app.kubernetes.io/name': 'secovia-operator' },
+      annotations: CRD_ANNOTATIONS,
+    },
     spec: {
       group: GROUP,
       names: {
