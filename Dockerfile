@@ -1,0 +1,27 @@
+# The operator image: compiled JavaScript and production dependencies on a distroless Node.js base
+# (no shell, no package manager), running as a numeric non-root user. Kubernetes probes /healthz and
+# /readyz on port 8081, so the image has no HEALTHCHECK.
+#   docker build -t ghcr.io/secovia/secovia-operator:0.1.0 .
+
+FROM node:22-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm install --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+FROM node:22-bookworm-slim AS production-dependencies
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm install --omit=dev --ignore-scripts --no-audit --no-fund
+
+FROM gcr.io/distroless/nodejs22-debian12:nonroot
+WORKDIR /app
+ENV NODE_ENV=production
+COPY --from=production-dependencies /app/node_modules ./node_modules
+COPY --from=build /app/dist/src ./dist/src
+COPY package.json ./
+USER 65532:65532
+EXPOSE 8080 8081
+ENTRYPOINT ["/nodejs/bin/node", "dist/src/main.js"]
