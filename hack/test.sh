@@ -19,6 +19,14 @@ step "lint and format"
 npx eslint .
 npx prettier --check .
 
+step "Helm chart: lint and render (helm built from its Go module, cached after the first run)"
+helm="$(bash hack/build-helm.sh)"
+"$helm" lint --strict charts/secovia-operator
+"$helm" template secovia-operator charts/secovia-operator --namespace secovia-system --include-crds >/dev/null
+
+step "Lua interpreter for the Argo CD health check tests (Debian package lua5.4)"
+command -v lua5.4 >/dev/null || { apt-get update -qq && apt-get install -y -qq lua5.4 >/dev/null; }
+
 step "type check and build"
 npx tsc -p tsconfig.json --noEmit
 npm run --silent build
