@@ -14,6 +14,7 @@ import {
   statusWith,
   text,
   timestamp,
+  withRules,
 } from './common.js';
 import type { KindDefinition } from './crd.js';
 
@@ -36,13 +37,16 @@ const peer = z
           .describe('Key of the kubeconfig in the Secret.'),
       })
       .describe(
-        'Secret holding read-only credentials to the peer, limited to what the peer exports to this member.',
+        'Secret holding read-only credentials to the peer, limited to what the peer exports to this member; read from the namespace of the operator.',
       ),
+    exportNamespace: dnsLabel(
+      'Namespace of the operator in the peer cluster, where the peer publishes its export for this member.',
+    ).default('secovia-system'),
   })
   .describe('Another member cluster of the federation.');
 
-export const federationSpec = z
-  .object({
+export const federationSpec = withRules(
+  z.object({
     localMember: dnsLabel("This cluster's name in the federation, such as hu-central."),
     localCountry: countryCode('Country of this cluster, such as HU.'),
     peers: listMapOf(peer, 'name', { max: 32 })
@@ -72,12 +76,24 @@ export const federationSpec = z
           86_400,
           30,
         ).default(300),
+        onFederationDelete: z
+          .enum(['Keep', 'Delete'])
+          .default('Keep')
+          .describe('What happens to the imports when this Federation is deleted: Keep (default) or Delete.'),
       })
       .prefault({})
       .describe('What this cluster takes from its peers; it only ever writes into itself.'),
-    syncIntervalSeconds: count('Seconds between two synchronisations with each peer.', 3600, 10).default(60),
-  })
-  .describe('Desired membership of this cluster in the federation.');
+    syncIntervalSeconds: count('Seconds between two health probes of each peer.', 3600, 10).default(60),
+  }),
+  [
+    {
+      rule: 'self.peers.all(p, p.name != self.localMember)',
+      message: 'a peer cannot have the name of the local member',
+      fieldPath: '.peers',
+      holds: (s) => s.peers.every((p) => p.name !== s.localMember),
+    },
+  ],
+).describe('Desired membership of this cluster in the federation.');
 
 const skipped = z
   .object({
@@ -96,6 +112,12 @@ const peerStatus = z
     observedAt: timestamp('Time of the last successful contact.').optional(),
     kubernetesVersion: text(64, 'Kubernetes version of the peer, such as v1.34.2.').optional(),
     credentialsExpireAt: timestamp('When the credentials to the peer expire, when known.').optional(),
+    stale: z
+      .boolean()
+      .describe(
+        'Whether the peer has been out of reach longer than staleAfterSeconds; its imports are marked Stale.',
+      )
+      .optional(),
     exported: count('Number of objects this cluster offers to the peer.').optional(),
     imported: count('Number of objects this cluster took from the peer.').optional(),
     skipped: z.array(skipped).max(256).describe('Objects not exchanged with the peer, and why.').optional(),

@@ -3,6 +3,7 @@ import type { KindDefinition } from './crd.js';
 import { federationDefinition } from './federation.js';
 import { govServiceDefinition } from './govservice.js';
 import { govServiceClassDefinition } from './govserviceclass.js';
+import { govServiceImportDefinition } from './govserviceimport.js';
 import { govTenantDefinition } from './govtenant.js';
 
 export * from './common.js';
@@ -10,11 +11,13 @@ export * from './crd.js';
 export * from './federation.js';
 export * from './govservice.js';
 export * from './govserviceclass.js';
+export * from './govserviceimport.js';
 export * from './govtenant.js';
 
 export const kindDefinitions: KindDefinition[] = [
   govTenantDefinition,
   govServiceClassDefinition,
   govServiceDefinition,
+  govServiceImportDefinition,
   federationDefinition,
 ];

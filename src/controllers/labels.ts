@@ -25,3 +25,14 @@ export const managedSelector = `${MANAGED_BY}=${OPERATOR}`;
 
 export const isManaged = (labels: Record<string, string> | undefined): boolean =>
   labels?.[MANAGED_BY] === OPERATOR;
+
+/** On objects a Federation imported: the peer member they come from, its country, and the Federation. */
+export const ORIGIN_MEMBER = `${GROUP}/origin-member`;
+export const ORIGIN_COUNTRY = `${GROUP}/origin-country`;
+export const FEDERATION = `${GROUP}/federation`;
+/** On an export ConfigMap: the peer member it is published for. */
+export const EXPORT_TO = `${GROUP}/export-to`;
+/** On an import whose origin has been out of reach too long: the time of the last contact. */
+export const STALE_SINCE = `${GROUP}/stale-since`;
+/** On an import its origin withdrew while onWithdraw is Orphan: the member it came from. */
+export const WITHDRAWN_FROM = `${GROUP}/withdrawn-from`;

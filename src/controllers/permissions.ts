@@ -180,7 +180,7 @@ export const PERMISSIONS: readonly Permission[] = [
   permission({
     apiGroup: GROUP,
     resources: ['federations'],
-    verbs: ['get', ...CACHE, 'patch'],
+    verbs: [...CACHE, 'patch'],
     scope: 'cluster',
     usedBy: ['federation'],
     why: 'the Federation object and its finalizer',
@@ -196,7 +196,7 @@ export const PERMISSIONS: readonly Permission[] = [
   permission({
     apiGroup: GROUP,
     resources: ['govserviceimports'],
-    verbs: ['get', ...CACHE, ...APPLY, 'delete'],
+    verbs: [...CACHE, ...APPLY, 'delete'],
     scope: 'cluster',
     usedBy: ['federation'],
     why: 'services imported from peers, deleted when withdrawn (onWithdraw: Delete)',
@@ -212,7 +212,7 @@ export const PERMISSIONS: readonly Permission[] = [
   permission({
     apiGroup: CORE,
     resources: ['secrets'],
-    verbs: ['get', ...CACHE],
+    verbs: CACHE,
     scope: 'namespace',
     usedBy: ['federation'],
     why: 'kubeconfig Secrets of the peers, in the operator namespace only',
@@ -220,10 +220,10 @@ export const PERMISSIONS: readonly Permission[] = [
   permission({
     apiGroup: CORE,
     resources: ['configmaps'],
-    verbs: ['get', ...CACHE, ...APPLY, 'delete'],
+    verbs: ['delete'],
     scope: 'namespace',
     usedBy: ['federation'],
-    why: 'export ConfigMaps secovia-export-<peer> that each peer reads, in the operator namespace only',
+    why: 'export ConfigMaps secovia-export-<peer> (cached and applied under the cluster-wide rule) removed when a peer leaves, in the operator namespace only',
   }),
 ];
 

@@ -25,6 +25,8 @@ export interface InformerOptions {
   resource: ResourceType;
   namespace?: string;
   labelSelector?: string;
+  /** Such as `metadata.name=x`: with RBAC resourceNames, a peer may watch exactly one object. */
+  fieldSelector?: string;
   pageSize?: number;
   /** Server-side watch timeout; randomized so that many watches do not reconnect together. */
   watchTimeoutSeconds?: () => number;
@@ -73,6 +75,8 @@ export class Informer<T extends KubeObject = KubeObject> {
   private running?: Promise<void>;
   /** Counters for tests and benchmarks: how often the cache listed and watched. */
   readonly stats = { lists: 0, watches: 0, watchdogRestarts: 0, errors: 0 };
+  /** The error of the last failed list or watch, until one succeeds again. */
+  lastError?: string;
 
   constructor(
     private readonly client: KubeClient,
@@ -129,6 +133,7 @@ export class Informer<T extends KubeObject = KubeObject> {
       } catch (e) {
         if (this.abort.signal.aborted) break;
         this.stats.errors++;
+        this.lastError = errorMessage(e);
         if (isGone(e)) {
           this.log.info('resourceVersion expired, re-listing', { resourceVersion: this.resourceVersion });
           this.resourceVersion = '';
@@ -149,10 +154,10 @@ export class Informer<T extends KubeObject = KubeObject> {
     const items: T[] = [];
     let cont: string | undefined;
     let rv: string;
-    const { resource, namespace, labelSelector, pageSize = 500 } = this.opts;
+    const { resource, namespace, labelSelector, fieldSelector, pageSize = 500 } = this.opts;
     do {
       const page = await this.client.request<ListResponse<T>>('GET', collectionPath(resource, namespace), {
-        query: { limit: pageSize, continue: cont, labelSelector },
+        query: { limit: pageSize, continue: cont, labelSelector, fieldSelector },
         signal: this.abort.signal,
       });
       // List items come without apiVersion/kind; watch events carry them. Give both one shape.
@@ -162,6 +167,7 @@ export class Informer<T extends KubeObject = KubeObject> {
       rv = page.metadata.resourceVersion;
     } while (cont);
     this.stats.lists++;
+    this.lastError = undefined;
     this.replace(items);
     this.resourceVersion = rv;
     if (!this.synced) {
@@ -190,7 +196,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   }
 
   private async watchOnce(): Promise<void> {
-    const { resource, namespace, labelSelector, inactivityMs = 90_000 } = this.opts;
+    const { resource, namespace, labelSelector, fieldSelector, inactivityMs = 90_000 } = this.opts;
     const timeoutSeconds = this.opts.watchTimeoutSeconds?.() ?? 300 + Math.floor(Math.random() * 300);
     const ctl = new AbortController();
     const stopOnAbort = (): void => ctl.abort();
@@ -200,7 +206,13 @@ export class Informer<T extends KubeObject = KubeObject> {
     try {
       await this.client.watch<T | Status>(
         collectionPath(resource, namespace),
-        { resourceVersion: this.resourceVersion, allowWatchBookmarks: true, timeoutSeconds, labelSelector },
+        {
+          resourceVersion: this.resourceVersion,
+          allowWatchBookmarks: true,
+          timeoutSeconds,
+          labelSelector,
+          fieldSelector,
+        },
         (event) => {
           clearTimeout(watchdog);
           watchdog = setTimeout(() => ctl.abort(), inactivityMs);
@@ -222,6 +234,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   }
 
   private handleEvent(event: WatchEvent<T | Status>): void {
+    this.lastError = undefined;
     if (event.type === 'ERROR') {
       const s = event.object as Status;
       throw new ApiError(s.code ?? 500, s.reason ?? 'WatchError', s.message ?? 'watch error event');

@@ -175,6 +175,7 @@ export class KubeClient {
     const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
     const req = await this.open(method, buildPath(path, opts.query), {
       contentType: body === undefined ? undefined : (opts.contentType ?? 'application/json'),
+      contentLength: body === undefined ? undefined : Buffer.byteLength(body),
       timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       signal: opts.signal,
     });
@@ -190,7 +191,7 @@ export class KubeClient {
   private async open(
     method: string,
     pathAndQuery: string,
-    o: { contentType?: string; timeoutMs?: number; signal?: AbortSignal },
+    o: { contentType?: string; contentLength?: number; timeoutMs?: number; signal?: AbortSignal },
   ): Promise<http.ClientRequest> {
     const options: https.RequestOptions = { headers: {} };
     // Re-read credentials on every request: tokens rotate (projected service account tokens, exec plugins).
@@ -201,6 +202,9 @@ export class KubeClient {
       'user-agent': this.userAgent,
     };
     if (o.contentType) headers['content-type'] = o.contentType;
+    // Node frames no body of a DELETE by itself: without a length, the body would be read as the
+    // start of the next request on the kept-alive connection, which then fails with a bare 400.
+    if (o.contentLength !== undefined) headers['content-length'] = o.contentLength;
     const lib = this.url.protocol === 'https:' ? https : http;
     const req = lib.request({
       protocol: this.url.protocol,

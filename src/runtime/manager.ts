@@ -35,6 +35,7 @@ export class Manager {
   private readonly informerMap = new Map<string, Informer>();
   private readonly controllers: Controller[] = [];
   private readonly servers: http.Server[] = [];
+  private readonly stopHooks: (() => Promise<void>)[] = [];
   private elector?: LeaderElector;
   private controllersStarted = false;
   private stopping?: Promise<void>;
@@ -53,12 +54,16 @@ export class Manager {
     return this.opts.logger;
   }
 
-  /** The shared informer of a resource type (and label selector): one list+watch per pair. */
-  informer<T extends KubeObject = KubeObject>(resource: ResourceType, labelSelector?: string): Informer<T> {
-    const key = `${resource.group}/${resource.plural}?${labelSelector ?? ''}`;
+  /** The shared informer of a resource type (label selector, namespace): one list+watch per triple. */
+  informer<T extends KubeObject = KubeObject>(
+    resource: ResourceType,
+    labelSelector?: string,
+    namespace?: string,
+  ): Informer<T> {
+    const key = `${resource.group}/${resource.plural}?${labelSelector ?? ''}${namespace ? `@${namespace}` : ''}`;
     let inf = this.informerMap.get(key);
     if (!inf) {
-      inf = new Informer(this.opts.client, { resource, labelSelector, logger: this.opts.logger });
+      inf = new Informer(this.opts.client, { resource, labelSelector, namespace, logger: this.opts.logger });
       this.informerMap.set(key, inf);
     }
     return inf as unknown as Informer<T>;
@@ -66,6 +71,11 @@ export class Manager {
 
   add(controller: Controller): void {
     this.controllers.push(controller);
+  }
+
+  /** Runs `hook` on shutdown once the controllers have drained (connections a controller opened itself). */
+  onStop(hook: () => Promise<void>): void {
+    this.stopHooks.push(hook);
   }
 
   controller(name: string): Controller | undefined {
@@ -122,6 +132,7 @@ export class Manager {
     const limit = new Promise((r) => setTimeout(r, this.opts.gracefulShutdownMs ?? 25_000).unref());
     await Promise.race([drained, limit]);
     await this.elector?.release();
+    await Promise.all(this.stopHooks.map((hook) => hook()));
     await Promise.all([...this.informerMap.values()].map((i) => i.stop()));
     await Promise.all(this.servers.map((s) => new Promise((r) => s.close(r))));
     this.opts.client.close();

@@ -19,6 +19,7 @@ export const resources = {
   GovTenant: rt(`${GROUP}/${VERSION}`, 'GovTenant', 'govtenants', false),
   GovServiceClass: rt(`${GROUP}/${VERSION}`, 'GovServiceClass', 'govserviceclasses', false),
   GovService: rt(`${GROUP}/${VERSION}`, 'GovService', 'govservices', true),
+  GovServiceImport: rt(`${GROUP}/${VERSION}`, 'GovServiceImport', 'govserviceimports', true),
   Federation: rt(`${GROUP}/${VERSION}`, 'Federation', 'federations', false),
   Namespace: rt('v1', 'Namespace', 'namespaces', false),
   ResourceQuota: rt('v1', 'ResourceQuota', 'resourcequotas', true),

@@ -56,18 +56,23 @@ export function clientFor(cp: ControlPlane): KubeClient {
 }
 
 /** The operator's manager, in this process: fast to start, and its caches can be inspected. */
-export async function startInProcessOperator(cp: ControlPlane): Promise<Manager> {
-  const client = KubeClient.load({ kubeconfig: cp.kubeconfigPath });
+export async function startInProcessOperator(
+  cp: ControlPlane,
+  namespace = 'default',
+  kubeconfig = cp.kubeconfigPath,
+): Promise<Manager> {
+  const client = KubeClient.load({ kubeconfig });
   const manager = new Manager({
     client,
-    logger: rootLogger,
-    namespace: 'default',
+    logger: rootLogger.child({ cluster: cp.name }),
+    namespace,
     identity: 'e2e',
     leaderElection: false,
     metricsPort: 0,
     healthPort: 0,
   });
   registerControllers(manager, {
+    namespace,
     workers: 4,
     ingressNamespace: 'ingress-nginx',
     ingressClassName: 'nginx',

@@ -81,7 +81,12 @@ describe('samples', () => {
       localCountry: 'HU',
       peers: [],
       export: { federatedServices: false },
-      import: { acceptCountries: [], onWithdraw: 'Delete', staleAfterSeconds: 300 },
+      import: {
+        acceptCountries: [],
+        onWithdraw: 'Delete',
+        staleAfterSeconds: 300,
+        onFederationDelete: 'Keep',
+      },
       syncIntervalSeconds: 60,
     });
     const svc = govServiceSpec.parse({ class: 'payments', plan: 'small' });

@@ -15,8 +15,10 @@ import {
   FINALIZER,
   isManaged,
   managedSelector,
+  ORIGIN_MEMBER,
   ORPHANED,
   SERVICE,
+  STALE_SINCE,
   TENANT,
 } from '../labels.js';
 import { checkTenant } from './checks.js';
@@ -360,6 +362,31 @@ function suspendedCondition(t: GovTenant): ConditionUpdate {
       };
 }
 
+/** An imported tenant says whether its origin member is in contact (the federation marks it). */
+function staleCondition(t: GovTenant): ConditionUpdate[] {
+  const origin = t.metadata.labels?.[ORIGIN_MEMBER];
+  if (!origin) return [];
+  const since = t.metadata.annotations?.[STALE_SINCE];
+  const observedGeneration = t.metadata.generation;
+  return [
+    since
+      ? {
+          type: 'Stale',
+          status: 'True',
+          reason: 'OriginUnreachable',
+          message: `No contact with ${origin} since ${since}; kept as last seen`,
+          observedGeneration,
+        }
+      : {
+          type: 'Stale',
+          status: 'False',
+          reason: 'OriginReachable',
+          message: `Imported from ${origin} and kept equal to it`,
+          observedGeneration,
+        },
+  ];
+}
+
 function environmentsStatus(t: GovTenant, ctx: TenantContext): NonNullable<GovTenantStatus['environments']> {
   const quotas = ctx.owned.get('ResourceQuota')!;
   return t.spec!.environments.map((env) => {
@@ -386,7 +413,8 @@ async function writeStatus(t: GovTenant, ctx: TenantContext, out: TenantOutcome)
       appliedCondition(type, out, generation),
     ),
   ];
-  for (const c of [...updates, suspendedCondition(t)]) conditions = setCondition(conditions, c, now);
+  for (const c of [...updates, suspendedCondition(t), ...staleCondition(t)])
+    conditions = setCondition(conditions, c, now);
   conditions = setCondition(conditions, readyFrom(conditions, READY_TYPES, generation), now);
   const namespaces = new Set(out.namespaces);
   const status: GovTenantStatus = {

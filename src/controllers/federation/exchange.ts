@@ -1,0 +1,338 @@
+/**
+ * What crosses a border, as pure functions. A member publishes one export document per peer (what
+ * that peer may see) and pulls the one each peer publishes for it. Residency is checked twice, by
+ * two parties that do not trust each other: the exporter offers a tenant only to peers in its
+ * allowed countries, and the importer takes it only if its own country is allowed.
+ */
+import { z } from 'zod';
+import type {
+  Federation,
+  FederationSpec,
+  GovService,
+  GovServiceClass,
+  GovTenant,
+  GovServiceImportSpec,
+} from '../../api/index.js';
+import { govServiceClassSpec, govServiceImportSpec, govTenantSpec } from '../../api/index.js';
+import { API_VERSION, type KubeObject } from '../../runtime/types.js';
+import { namespaceName } from '../govtenant/desired.js';
+import { serviceUrl } from '../govservice/desired.js';
+import { FEDERATION, MANAGED_BY, OPERATOR, ORIGIN_COUNTRY, ORIGIN_MEMBER, STALE_SINCE } from '../labels.js';
+
+export type Peer = FederationSpec['peers'][number];
+export type LabelSelector = NonNullable<FederationSpec['export']['tenantSelector']>;
+
+/** Why an object was not exchanged with a peer. */
+export interface Skipped {
+  kind: string;
+  name: string;
+  reason:
+    | 'DataResidency'
+    | 'CountryNotAccepted'
+    | 'Conflict'
+    | 'InvalidExport'
+    | 'NotAddressedToUs'
+    | 'TenantNotImported'
+    | 'NamespaceNotReady';
+  message: string;
+}
+
+export const EXPORT_DATA_KEY = 'export.json';
+export const EXPORT_KIND = 'FederationExport';
+/** The export for a peer is a ConfigMap of this name: the peer's credentials may read exactly it. */
+export const exportName = (peerMember: string): string => `secovia-export-${peerMember}`;
+
+const party = z.object({ member: z.string(), country: z.string() });
+const namedSpec = z.object({ name: z.string(), spec: z.unknown() });
+const exportedService = z.object({
+  namespace: z.string(),
+  name: z.string(),
+  tenant: z.string(),
+  class: z.string(),
+  version: z.string().optional(),
+  url: z.string().optional(),
+  classification: z.string(),
+});
+
+/** The document a member publishes for one peer; every item is checked again on import. */
+export const exportDocument = z.object({
+  apiVersion: z.literal(API_VERSION),
+  kind: z.literal(EXPORT_KIND),
+  from: party,
+  to: party,
+  tenants: z.array(namedSpec),
+  serviceClasses: z.array(namedSpec),
+  services: z.array(exportedService),
+});
+export type ExportDocument = z.infer<typeof exportDocument>;
+
+/** Whether labels satisfy a Kubernetes label selector (matchLabels and matchExpressions). */
+export function selectorMatches(selector: LabelSelector, labels: Record<string, string> = {}): boolean {
+  const exact = Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+  return (
+    exact &&
+    (selector.matchExpressions ?? []).every(({ key, operator, values = [] }) => {
+      const has = key in labels;
+      if (operator === 'Exists') return has;
+      if (operator === 'DoesNotExist') return !has;
+      const inValues = has && values.includes(labels[key]!);
+      return operator === 'In' ? inValues : !inValues;
+    })
+  );
+}
+
+/** The one residency rule: a tenant's workloads and data may be placed only in its allowed countries. */
+export const residencyAllows = (country: string, tenant: { dataResidency: { allowedCountries: string[] } }) =>
+  tenant.dataResidency.allowedCountries.includes(country);
+
+export const isImported = (o: KubeObject): boolean => !!o.metadata.labels?.[ORIGIN_MEMBER];
+
+const byName = <T extends { name: string }>(a: T, b: T): number => a.name.localeCompare(b.name);
+
+export interface ExportInput {
+  federation: Federation;
+  peer: Peer;
+  tenants: GovTenant[];
+  services: GovService[];
+  classes: GovServiceClass[];
+}
+
+export interface ExportResult {
+  document: ExportDocument;
+  skipped: Skipped[];
+}
+
+/**
+ * What this member offers one peer: the selected tenants whose allowed countries include the
+ * peer's, the classes their services use, and (if enabled) their federated services. Imported
+ * tenants are never offered again: only an origin decides where its tenants go.
+ */
+export function exportFor({ federation, peer, tenants, services, classes }: ExportInput): ExportResult {
+  const spec = federation.spec!;
+  const selector = spec.export.tenantSelector;
+  const skipped: Skipped[] = [];
+  const offered = tenants.filter(
+    (t) =>
+      selector &&
+      t.spec &&
+      !t.metadata.deletionTimestamp &&
+      !isImported(t) &&
+      selectorMatches(selector, t.metadata.labels),
+  );
+  const exported = offered.filter((t) => {
+    if (residencyAllows(peer.country, t.spec!)) return true;
+    skipped.push({
+      kind: 'GovTenant',
+      name: t.metadata.name,
+      reason: 'DataResidency',
+      message: `${peer.country} is not among the allowed countries ${t.spec!.dataResidency.allowedCountries.join(', ')}`,
+    });
+    return false;
+  });
+  const namespaces = new Map(
+    exported.flatMap((t) => t.spec!.environments.map((e) => [namespaceName(t.metadata.name, e.name), t])),
+  );
+  const tenantServices = services.filter((s) => s.spec && namespaces.has(s.metadata.namespace ?? ''));
+  const classNames = new Set(tenantServices.map((s) => s.spec!.class));
+  const federated = spec.export.federatedServices
+    ? tenantServices.filter((s) => s.spec!.exposure === 'federated' && !s.metadata.deletionTimestamp)
+    : [];
+  return {
+    skipped,
+    document: {
+      apiVersion: API_VERSION,
+      kind: EXPORT_KIND,
+      from: { member: spec.localMember, country: spec.localCountry },
+      to: { member: peer.name, country: peer.country },
+      tenants: exported.map((t) => ({ name: t.metadata.name, spec: t.spec })).sort(byName),
+      serviceClasses: classes
+        .filter((c) => c.spec && classNames.has(c.metadata.name) && !isImported(c))
+        .map((c) => ({ name: c.metadata.name, spec: c.spec }))
+        .sort(byName),
+      services: federated
+        .map((s) => {
+          const tenant = namespaces.get(s.metadata.namespace!)!;
+          return {
+            namespace: s.metadata.namespace!,
+            name: s.metadata.name,
+            tenant: tenant.metadata.name,
+            class: s.spec!.class,
+            version: s.status?.version ?? s.spec!.version,
+            url: s.status?.url ?? serviceUrl(s),
+            classification: tenant.spec!.dataResidency.classification,
+          };
+        })
+        .sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`)),
+    },
+  };
+}
+
+/** What to import from one peer: desired local objects, and what was refused with why. */
+export interface ImportPlan {
+  tenants: KubeObject[];
+  classes: KubeObject[];
+  serviceImports: KubeObject[];
+  skipped: Skipped[];
+  /** False when the document was refused or not accepted: nothing may be concluded from it (no withdrawal). */
+  valid: boolean;
+}
+
+export interface ImportInput {
+  federation: Federation;
+  peer: Peer;
+  /** The peer's export document as published (untrusted JSON). */
+  document: unknown;
+  /** Last contact time when the peer has been out of reach for too long. */
+  staleSince?: string;
+}
+
+const issues = (e: z.ZodError): string =>
+  e.issues
+    .slice(0, 3)
+    .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+    .join('; ');
+
+const refusedPlan = (skipped: Skipped[]): ImportPlan => ({
+  tenants: [],
+  classes: [],
+  serviceImports: [],
+  skipped,
+  valid: false,
+});
+
+/** Checks who the document is from and for; returns the reason to refuse it, if any. */
+function refuseDocument(spec: FederationSpec, peer: Peer, doc: ExportDocument): Skipped | undefined {
+  const name = exportName(spec.localMember);
+  if (doc.from.member !== peer.name || doc.from.country !== peer.country) {
+    const message = `the export says it is from ${doc.from.member} (${doc.from.country}), expected ${peer.name} (${peer.country})`;
+    return { kind: EXPORT_KIND, name, reason: 'InvalidExport', message };
+  }
+  if (doc.to.member !== spec.localMember || doc.to.country !== spec.localCountry) {
+    const message = `the export is for ${doc.to.member} (${doc.to.country}), this member is ${spec.localMember} (${spec.localCountry})`;
+    return { kind: EXPORT_KIND, name, reason: 'NotAddressedToUs', message };
+  }
+  return undefined;
+}
+
+/**
+ * The importer's own decision on a peer's export: only from accepted countries, only tenants that
+ * may live in this member's country, only valid specs (checked with this member's own schemas).
+ */
+export function importPlan({ federation, peer, document, staleSince }: ImportInput): ImportPlan {
+  const spec = federation.spec!;
+  const parsed = exportDocument.safeParse(document);
+  if (!parsed.success) {
+    const message = `not a ${EXPORT_KIND} document: ${issues(parsed.error)}`;
+    return refusedPlan([
+      { kind: EXPORT_KIND, name: exportName(spec.localMember), reason: 'InvalidExport', message },
+    ]);
+  }
+  const doc = parsed.data;
+  const refused = refuseDocument(spec, peer, doc);
+  if (refused) return refusedPlan([refused]);
+  if (!spec.import.acceptCountries.includes(peer.country)) {
+    // A local decision, not the peer's: what was imported before stays as it is.
+    const message = `imports from ${peer.country} are not accepted (import.acceptCountries)`;
+    return refusedPlan(
+      doc.tenants.map((t) => ({ kind: 'GovTenant', name: t.name, reason: 'CountryNotAccepted', message })),
+    );
+  }
+  const meta = (name: string, namespace?: string): KubeObject['metadata'] => ({
+    name,
+    ...(namespace ? { namespace } : {}),
+    labels: {
+      [MANAGED_BY]: OPERATOR,
+      [ORIGIN_MEMBER]: peer.name,
+      [ORIGIN_COUNTRY]: peer.country,
+      [FEDERATION]: federation.metadata.name,
+    },
+    ...(staleSince ? { annotations: { [STALE_SINCE]: staleSince } } : {}),
+  });
+  const skipped: Skipped[] = [];
+  const build: Build = { peer, skipped, meta };
+  const tenants = importTenants(spec, doc, build);
+  const classes = doc.serviceClasses.flatMap(({ name, spec: classSpec }) => {
+    const checked = govServiceClassSpec.safeParse(classSpec);
+    if (checked.success && isDnsLabel(name))
+      return [{ apiVersion: API_VERSION, kind: 'GovServiceClass', metadata: meta(name), spec: checked.data }];
+    const message = checked.success ? 'name is not a DNS label' : issues(checked.error);
+    skipped.push({ kind: 'GovServiceClass', name, reason: 'InvalidExport', message });
+    return [];
+  });
+  const serviceImports = importServices(doc, tenants, build);
+  return { tenants, classes, serviceImports, skipped, valid: true };
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const isDnsLabel = (s: string): boolean => DNS_LABEL.test(s);
+
+/** What every imported object is built with: its peer, the list of refusals, and its metadata. */
+interface Build {
+  peer: Peer;
+  skipped: Skipped[];
+  meta: (name: string, namespace?: string) => KubeObject['metadata'];
+}
+
+function importTenants(spec: FederationSpec, doc: ExportDocument, { skipped, meta }: Build) {
+  return doc.tenants.flatMap(({ name, spec: tenantSpec }) => {
+    const checked = govTenantSpec.safeParse(tenantSpec);
+    if (!checked.success || !isDnsLabel(name)) {
+      const message = checked.success ? 'name is not a DNS label' : issues(checked.error);
+      skipped.push({ kind: 'GovTenant', name, reason: 'InvalidExport', message });
+      return [];
+    }
+    if (!residencyAllows(spec.localCountry, checked.data)) {
+      skipped.push({
+        kind: 'GovTenant',
+        name,
+        reason: 'DataResidency',
+        message: `${spec.localCountry} is not among the allowed countries ${checked.data.dataResidency.allowedCountries.join(', ')}`,
+      });
+      return [];
+    }
+    return [{ apiVersion: API_VERSION, kind: 'GovTenant', metadata: meta(name), spec: checked.data }];
+  });
+}
+
+function importServices(
+  doc: ExportDocument,
+  tenants: KubeObject[],
+  { peer, skipped, meta }: Build,
+): KubeObject[] {
+  const accepted = new Map(tenants.map((t) => [t.metadata.name, t.spec as GovTenant['spec']]));
+  return doc.services.flatMap((s) => {
+    const name = `${s.namespace}/${s.name}`;
+    const tenant = accepted.get(s.tenant);
+    if (!tenant) {
+      const message = `its tenant ${s.tenant} is not imported`;
+      skipped.push({ kind: 'GovServiceImport', name, reason: 'TenantNotImported', message });
+      return [];
+    }
+    const inTenant = tenant.environments.some((e) => namespaceName(s.tenant, e.name) === s.namespace);
+    const checked = govServiceImportSpec.safeParse({
+      originMember: peer.name,
+      originCountry: peer.country,
+      tenant: s.tenant,
+      service: s.name,
+      class: s.class,
+      version: s.version,
+      url: s.url,
+      classification: s.classification,
+    } satisfies Record<keyof GovServiceImportSpec, unknown>);
+    if (!checked.success || !inTenant || !isDnsLabel(s.name)) {
+      const message = checked.success
+        ? `namespace ${s.namespace} is not an environment of tenant ${s.tenant}`
+        : issues(checked.error);
+      skipped.push({ kind: 'GovServiceImport', name, reason: 'InvalidExport', message });
+      return [];
+    }
+    return [
+      {
+        apiVersion: API_VERSION,
+        kind: 'GovServiceImport',
+        metadata: meta(s.name, s.namespace),
+        spec: checked.data,
+      },
+    ];
+  });
+}

@@ -1,0 +1,218 @@
+/**
+ * Connections to peers: read-only credentials from a Secret, a watch on the one export the peer
+ * publishes for this member, and a health probe with per-peer backoff. A rotated Secret replaces
+ * the client and its watch at once; nothing of the credentials is ever logged or reported.
+ */
+import { createHash, X509Certificate } from 'node:crypto';
+import { KubeConfig } from '@kubernetes/client-node';
+import { Informer } from '../../runtime/cache.js';
+import { KubeClient } from '../../runtime/kube.js';
+import type { Logger } from '../../runtime/log.js';
+import { errorMessage } from '../../runtime/log.js';
+import { resources } from '../../runtime/resources.js';
+import type { KubeObject } from '../../runtime/types.js';
+import { exportName, type Peer } from './exchange.js';
+
+/** Probes never come closer than this, whatever triggers the reconcile (a per-peer rate limit). */
+export const MIN_PROBE_GAP_MS = 2_000;
+const PROBE_TIMEOUT_MS = 5_000;
+
+export interface Credentials {
+  kubeconfig: string;
+  /** When the token or client certificate expires, when it says. */
+  expiresAt?: string;
+}
+
+/** Reads a peer's kubeconfig from its Secret; the error says what is wrong without any secret content. */
+export function credentialsFrom(
+  peer: Peer,
+  secret: KubeObject | undefined,
+): Credentials | { problem: string } {
+  const { namespace, name, key } = peer.kubeconfigSecretRef;
+  const where = `Secret ${namespace}/${name}`;
+  if (!secret) return { problem: `${where} not found` };
+  const data = (secret as { data?: Record<string, string> }).data?.[key];
+  if (!data) return { problem: `${where} has no key ${key}` };
+  const kubeconfig = Buffer.from(data, 'base64').toString('utf8');
+  const kc = new KubeConfig();
+  try {
+    kc.loadFromString(kubeconfig);
+  } catch {
+    return { problem: `${where} key ${key} is not a valid kubeconfig` };
+  }
+  if (!kc.getCurrentCluster())
+    return { problem: `${where} key ${key}: the kubeconfig has no current cluster` };
+  return { kubeconfig, expiresAt: expiryOf(kc) };
+}
+
+/** The `exp` of a JWT bearer token, or the end of validity of a client certificate. */
+export function expiryOf(kc: KubeConfig): string | undefined {
+  const user = kc.getCurrentUser();
+  try {
+    if (user?.token?.split('.').length === 3) {
+      const claims = JSON.parse(Buffer.from(user.token.split('.')[1]!, 'base64url').toString('utf8')) as {
+        exp?: number;
+      };
+      return typeof claims.exp === 'number' ? isoSeconds(new Date(claims.exp * 1000)) : undefined;
+    }
+    if (user?.certData) {
+      const cert = new X509Certificate(Buffer.from(user.certData, 'base64'));
+      return isoSeconds(new Date(cert.validTo));
+    }
+  } catch {
+    return undefined; // an opaque token or unreadable certificate: expiry unknown, not an error
+  }
+  return undefined;
+}
+
+export const isoSeconds = (d: Date): string => d.toISOString().replace(/\.\d+Z$/, 'Z');
+
+/** The live connection to one peer. */
+export class PeerLink {
+  readonly client: KubeClient;
+  exports: Informer;
+  readonly createdAt = new Date();
+  reachable?: boolean;
+  lastContact?: Date;
+  /** Last time the peer answered and its export was read. */
+  lastSynced?: Date;
+  kubernetesVersion?: string;
+  probeError?: string;
+  private failures = 0;
+  private nextProbeAt = 0;
+  private lastProbeAt = 0;
+
+  readonly fingerprint: string;
+  readonly credentials: Credentials;
+  private readonly peer: Peer;
+  private readonly localMember: string;
+  private readonly log: Logger;
+  private readonly onChange: () => void;
+
+  constructor(o: {
+    fingerprint: string;
+    credentials: Credentials;
+    peer: Peer;
+    localMember: string;
+    log: Logger;
+    onChange: () => void;
+  }) {
+    ({ fingerprint: this.fingerprint, credentials: this.credentials, peer: this.peer } = o);
+    ({ localMember: this.localMember, log: this.log, onChange: this.onChange } = o);
+    this.client = KubeClient.fromString(o.credentials.kubeconfig, 'secovia-operator-federation');
+    this.exports = this.watchExport();
+  }
+
+  private watchExport(): Informer {
+    const inf = new Informer(this.client, {
+      resource: resources.ConfigMap,
+      namespace: this.peer.exportNamespace,
+      fieldSelector: `metadata.name=${exportName(this.localMember)}`,
+      backoffMs: { base: 500, max: 30_000 },
+      logger: this.log,
+    });
+    inf.onEvent(() => this.onChange());
+    inf.start();
+    return inf;
+  }
+
+  /** The peer's export for us as last seen: 'unknown' until the first list, undefined when not published. */
+  exportData(): string | undefined | 'unknown' {
+    if (!this.exports.hasSynced()) return 'unknown';
+    const cm = this.exports.get(exportName(this.localMember), this.peer.exportNamespace) as
+      { data?: Record<string, string> } | undefined;
+    return cm?.data?.['export.json'];
+  }
+
+  probeDue(now: number): boolean {
+    return now >= this.nextProbeAt && now - this.lastProbeAt >= MIN_PROBE_GAP_MS;
+  }
+
+  /** Milliseconds until the next probe is due. */
+  untilNextProbe(now: number): number {
+    return Math.max(this.nextProbeAt, this.lastProbeAt + MIN_PROBE_GAP_MS) - now;
+  }
+
+  /** GET /version with a bounded timeout; failures back off exponentially up to the sync interval. */
+  async probe(intervalMs: number, now = Date.now()): Promise<void> {
+    this.lastProbeAt = now;
+    try {
+      const v = await this.client.request<{ gitVersion?: string }>('GET', '/version', {
+        timeoutMs: PROBE_TIMEOUT_MS,
+      });
+      const recovered = this.reachable === false;
+      Object.assign(this, { reachable: true, lastContact: new Date(), probeError: undefined, failures: 0 });
+      this.kubernetesVersion = v.gitVersion;
+      this.nextProbeAt = Date.now() + intervalMs;
+      // The export watch may be waiting out its own backoff: start it afresh now that the peer answers.
+      if (recovered && this.exports.lastError) void this.restartWatch();
+    } catch (e) {
+      this.failures++;
+      Object.assign(this, { reachable: false, probeError: errorMessage(e) });
+      const backoff = Math.min(intervalMs, 1000 * 2 ** Math.min(this.failures, 10));
+      this.nextProbeAt = Date.now() + backoff * (0.8 + Math.random() * 0.4);
+    }
+  }
+
+  private async restartWatch(): Promise<void> {
+    const old = this.exports;
+    this.exports = this.watchExport();
+    await old.stop();
+  }
+
+  async close(): Promise<void> {
+    await this.exports.stop();
+    this.client.close();
+  }
+}
+
+/** The links of every Federation, keyed by federation and peer, rebuilt when credentials change. */
+export class PeerLinks {
+  private readonly links = new Map<string, PeerLink>();
+
+  /** `onChange` is told the federation whose peer's export changed. */
+  constructor(
+    private readonly log: Logger,
+    private readonly onChange: (federation: string) => void,
+  ) {}
+
+  /**
+   * The link to a peer with the current credentials. A changed Secret (or peer settings) closes
+   * the old client and its watch and opens new ones: rotation needs no restart.
+   */
+  link(federation: string, peer: Peer, localMember: string, credentials: Credentials): PeerLink {
+    const key = `${federation}/${peer.name}`;
+    const fingerprint = createHash('sha256')
+      .update([credentials.kubeconfig, peer.exportNamespace, localMember].join('\0'))
+      .digest('hex');
+    const existing = this.links.get(key);
+    if (existing?.fingerprint === fingerprint) return existing;
+    if (existing) {
+      this.log.info('peer credentials or settings changed, reconnecting', { federation, peer: peer.name });
+      void existing.close();
+    }
+    const log = this.log.child({ federation, peer: peer.name });
+    const onChange = (): void => this.onChange(federation);
+    const created = new PeerLink({ fingerprint, credentials, peer, localMember, log, onChange });
+    this.links.set(key, created);
+    return created;
+  }
+
+  get(federation: string, peer: string): PeerLink | undefined {
+    return this.links.get(`${federation}/${peer}`);
+  }
+
+  /** Closes the links of a federation that are not in `keep` (all of them when keep is empty). */
+  async retain(federation: string, keep: Set<string>): Promise<void> {
+    for (const [key, link] of this.links) {
+      if (!key.startsWith(`${federation}/`) || keep.has(key.slice(federation.length + 1))) continue;
+      this.links.delete(key);
+      await link.close();
+    }
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.links.values()].map((l) => l.close()));
+    this.links.clear();
+  }
+}

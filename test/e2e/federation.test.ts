@@ -1,0 +1,511 @@
+/**
+ * Federation across three real control planes (HU, MK, RS), each with its own operator and only
+ * read-only credentials to the others: residency enforced on both sides, imports kept equal to
+ * their origin, conflicts left alone, withdrawal, credential rotation and a partition.
+ */
+import { readFileSync } from 'node:fs';
+import { stringify } from 'yaml';
+import type { KubeClient } from '../../src/runtime/kube.js';
+import type { Manager } from '../../src/runtime/manager.js';
+import type { KubeObject } from '../../src/runtime/types.js';
+import type { ControlPlane } from '../harness/controlplane.js';
+import {
+  clientFor,
+  conditionOf,
+  controlPlaneWithCrds,
+  eventually,
+  getObject,
+  ROOT,
+  startInProcessOperator,
+} from './support.js';
+
+const NS = 'secovia-system';
+const API = '/apis/gov.secovia.eu/v1alpha1';
+const TENANTS = `${API}/govtenants`;
+const CLASSES = `${API}/govserviceclasses`;
+const FEDERATIONS = `${API}/federations`;
+const tenantPath = (name: string): string => `${TENANTS}/${name}`;
+
+interface Member {
+  name: string;
+  country: string;
+  cp: ControlPlane;
+  client: KubeClient;
+  operator: Manager;
+}
+
+const members: Record<'hu' | 'mk' | 'rs', Member> = {} as never;
+const MEMBERS = [
+  { key: 'hu', name: 'hu-central', country: 'HU' },
+  { key: 'mk', name: 'mk-skopje', country: 'MK' },
+  { key: 'rs', name: 'rs-beograd', country: 'RS' },
+] as const;
+
+async function create(client: KubeClient, path: string, body: object): Promise<KubeObject> {
+  return client.request<KubeObject>('POST', path, { body });
+}
+
+/** On `exporter`, a ServiceAccount that may read exactly the export for `peer`; returns a token of it. */
+async function peerToken(exporter: Member, peer: string, account = `peer-${peer}`): Promise<string> {
+  const c = exporter.client;
+  const rbac = '/apis/rbac.authorization.k8s.io/v1/namespaces/secovia-system';
+  await create(c, `/api/v1/namespaces/${NS}/serviceaccounts`, { metadata: { name: account } });
+  await create(c, `${rbac}/roles`, {
+    metadata: { name: account },
+    rules: [
+      {
+        apiGroups: [''],
+        resources: ['configmaps'],
+        resourceNames: [`secovia-export-${peer}`],
+        verbs: ['get', 'list', 'watch'],
+      },
+    ],
+  });
+  await create(c, `${rbac}/rolebindings`, {
+    metadata: { name: account },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: account },
+    subjects: [{ kind: 'ServiceAccount', name: account, namespace: NS }],
+  });
+  const req = await c.request<{ status: { token: string } }>(
+    'POST',
+    `/api/v1/namespaces/${NS}/serviceaccounts/${account}/token`,
+    {
+      body: {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenRequest',
+        spec: { expirationSeconds: 7200 },
+      },
+    },
+  );
+  return req.status.token;
+}
+
+function kubeconfig(exporter: Member, token: string): string {
+  return stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [
+      {
+        name: exporter.name,
+        cluster: {
+          server: exporter.cp.server,
+          'certificate-authority-data': readFileSync(exporter.cp.caFile).toString('base64'),
+        },
+      },
+    ],
+    users: [{ name: 'peer', user: { token } }],
+    contexts: [{ name: exporter.name, context: { cluster: exporter.name, user: 'peer' } }],
+    'current-context': exporter.name,
+  });
+}
+
+/**
+ * The operator with the install's own ServiceAccount and generated least-privilege roles, not an
+ * admin: every federation request must be one that the permission table grants.
+ */
+async function startOperator(m: Member): Promise<Manager> {
+  const applied = await m.cp.kubectl(['apply', '-k', `${ROOT}config/rbac`]);
+  if (applied.code !== 0) throw new Error(`config/rbac not applied: ${applied.stderr}`);
+  const token = await m.client.request<{ status: { token: string } }>(
+    'POST',
+    `/api/v1/namespaces/${NS}/serviceaccounts/secovia-operator/token`,
+    {
+      body: {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenRequest',
+        spec: { expirationSeconds: 7200 },
+      },
+    },
+  );
+  return startInProcessOperator(
+    m.cp,
+    NS,
+    m.cp.kubeconfigFor({ token: token.status.token, name: 'operator' }),
+  );
+}
+
+async function putCredentials(importer: Member, exporter: Member, token: string): Promise<void> {
+  const body = {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: `peer-${exporter.name}`, namespace: NS },
+    stringData: { kubeconfig: kubeconfig(exporter, token) },
+  };
+  await importer.client.request('PATCH', `/api/v1/namespaces/${NS}/secrets/peer-${exporter.name}`, {
+    query: { fieldManager: 'e2e', force: true },
+    contentType: 'application/apply-patch+yaml',
+    body,
+  });
+}
+
+function federation(self: Member, accept: string[]): object {
+  const others = Object.values(members).filter((m) => m !== self);
+  return {
+    apiVersion: 'gov.secovia.eu/v1alpha1',
+    kind: 'Federation',
+    metadata: { name: 'see' },
+    spec: {
+      localMember: self.name,
+      localCountry: self.country,
+      peers: others.map((o) => ({
+        name: o.name,
+        country: o.country,
+        kubeconfigSecretRef: { namespace: NS, name: `peer-${o.name}`, key: 'kubeconfig' },
+      })),
+      export: {
+        tenantSelector: { matchLabels: { 'gov.secovia.eu/federate': 'true' } },
+        federatedServices: true,
+      },
+      import: { acceptCountries: accept, onWithdraw: 'Delete', staleAfterSeconds: 30 },
+      syncIntervalSeconds: 10,
+    },
+  };
+}
+
+function tenant(name: string, allowed: string[], displayName: string, federate = true): object {
+  return {
+    apiVersion: 'gov.secovia.eu/v1alpha1',
+    kind: 'GovTenant',
+    metadata: { name, labels: federate ? { 'gov.secovia.eu/federate': 'true' } : {} },
+    spec: {
+      displayName,
+      country: 'HU',
+      level: 'municipal',
+      environments: [{ name: 'prod' }],
+      dataResidency: { allowedCountries: allowed, classification: 'internal' },
+    },
+  };
+}
+
+interface PeerStatus {
+  name: string;
+  reachable?: boolean;
+  stale?: boolean;
+  imported?: number;
+  exported?: number;
+  observedAt?: string;
+  credentialsExpireAt?: string;
+  kubernetesVersion?: string;
+  skipped?: { kind: string; name: string; reason: string }[];
+}
+
+async function peerStatus(m: Member, peer: string): Promise<PeerStatus | undefined> {
+  const f = await getObject(m.client, `${FEDERATIONS}/see`);
+  return (f?.status as { peers?: PeerStatus[] } | undefined)?.peers?.find((p) => p.name === peer);
+}
+
+const spec = (o: KubeObject | undefined) => o?.spec as Record<string, unknown> | undefined;
+const labels = (o: KubeObject | undefined) => o?.metadata.labels ?? {};
+
+async function eventsFor(m: Member, name: string): Promise<string[]> {
+  const list = await m.client.request<{ items: { reason: string; involvedObject: { name: string } }[] }>(
+    'GET',
+    '/api/v1/namespaces/default/events',
+  );
+  return list.items.filter((e) => e.involvedObject.name === name).map((e) => e.reason);
+}
+
+beforeAll(async () => {
+  for (const { key, name, country } of MEMBERS) {
+    const cp = await controlPlaneWithCrds({ controllerManager: false, name: key });
+    const client = clientFor(cp);
+    await create(client, '/api/v1/namespaces', { metadata: { name: NS } });
+    members[key] = { name, country, cp, client, operator: undefined as never };
+  }
+  for (const exporter of Object.values(members)) {
+    for (const importer of Object.values(members).filter((m) => m !== exporter)) {
+      await putCredentials(importer, exporter, await peerToken(exporter, importer.name));
+    }
+  }
+  for (const m of Object.values(members)) m.operator = await startOperator(m);
+  const accept = { hu: ['MK', 'RS'], mk: ['HU', 'RS'], rs: ['HU', 'MK'] };
+  for (const [key, m] of Object.entries(members)) {
+    await create(m.client, FEDERATIONS, federation(m, accept[key as keyof typeof accept]));
+  }
+  await create(members.hu.client, CLASSES, {
+    apiVersion: 'gov.secovia.eu/v1alpha1',
+    kind: 'GovServiceClass',
+    metadata: { name: 'e-permits' },
+    spec: {
+      displayName: { en: 'Building permits', hu: 'Építési engedélyek', mk: 'Градежни дозволи' },
+      audience: ['G2C'],
+      buildingBlock: 'registration',
+      image: 'registry.example.eu/secovia/e-permits',
+      versions: ['2.4.0'],
+      plans: [{ name: 'small', replicas: 1, resources: { cpu: '100m', memory: '128Mi' } }],
+    },
+  });
+}, 240_000);
+
+afterAll(async () => {
+  for (const m of Object.values(members)) {
+    await m.operator?.stop();
+    m.client?.close();
+    await m.cp?.stop();
+  }
+}, 120_000);
+
+test('every member reports its peers reachable with their Kubernetes version', async () => {
+  for (const m of Object.values(members)) {
+    const f = await eventually(
+      async () => {
+        const obj = await getObject(m.client, `${FEDERATIONS}/see`);
+        return conditionOf(obj, 'Ready')?.status === 'True' && obj;
+      },
+      60_000,
+      `Federation Ready on ${m.name}`,
+    );
+    const peers = (f.status as { peers: PeerStatus[] }).peers;
+    expect(peers.map((p) => [p.name, p.reachable])).toEqual(
+      Object.values(members)
+        .filter((o) => o !== m)
+        .map((o) => [o.name, true]),
+    );
+    expect(peers.every((p) => p.kubernetesVersion === 'v1.34.4' && p.credentialsExpireAt)).toBe(true);
+    expect(conditionOf(f, 'Degraded')?.status).toBe('False');
+  }
+}, 90_000);
+
+test('a tenant allowed in HU and MK is imported by MK and never seen by RS', async () => {
+  const { hu, mk, rs } = members;
+  await create(hu.client, TENANTS, tenant('hu-budapest', ['HU', 'MK'], 'Budapest Főváros Önkormányzata'));
+  const imported = await eventually(
+    () => getObject(mk.client, tenantPath('hu-budapest')),
+    30_000,
+    'import on MK',
+  );
+  expect(spec(imported)?.displayName).toBe('Budapest Főváros Önkormányzata');
+  expect(labels(imported)).toMatchObject({
+    'gov.secovia.eu/origin-member': 'hu-central',
+    'gov.secovia.eu/origin-country': 'HU',
+    'gov.secovia.eu/federation': 'see',
+  });
+  // Reconciled like any local tenant: its namespace exists on MK.
+  await eventually(
+    () => getObject(mk.client, '/api/v1/namespaces/hu-budapest-prod'),
+    30_000,
+    'namespace on MK',
+  );
+  // HU records why RS is not offered it; RS's own status and cluster show nothing of it.
+  await eventually(
+    async () => {
+      const s = await peerStatus(hu, 'rs-beograd');
+      return s?.skipped?.some((k) => k.name === 'hu-budapest' && k.reason === 'DataResidency');
+    },
+    30_000,
+    'HU lists hu-budapest skipped for RS',
+  );
+  const rsView = await peerStatus(rs, 'hu-central');
+  expect(JSON.stringify(rsView)).not.toContain('hu-budapest');
+  expect(await getObject(rs.client, tenantPath('hu-budapest'))).toBeUndefined();
+  // RS's credentials read RS's export on HU and nothing else.
+  const exportForRs = await hu.client.request<{ data: Record<string, string> }>(
+    'GET',
+    `/api/v1/namespaces/${NS}/configmaps/secovia-export-rs-beograd`,
+  );
+  expect(exportForRs.data['export.json']).not.toContain('hu-budapest');
+  const rsToken = await peerToken(hu, 'rs-beograd', 'probe-rs');
+  const peek = await hu.cp.kubectl(['get', 'configmap', 'secovia-export-mk-skopje', '-n', NS], {
+    asToken: rsToken,
+  });
+  expect(peek.code).not.toBe(0);
+  expect(peek.stderr).toMatch(/forbidden/i);
+}, 120_000);
+
+test('a federated service appears on MK as a GovServiceImport, with its class', async () => {
+  const { hu, mk } = members;
+  await eventually(
+    () => getObject(hu.client, '/api/v1/namespaces/hu-budapest-prod'),
+    30_000,
+    'namespace on HU',
+  );
+  await create(hu.client, `${API}/namespaces/hu-budapest-prod/govservices`, {
+    apiVersion: 'gov.secovia.eu/v1alpha1',
+    kind: 'GovService',
+    metadata: { name: 'permits' },
+    spec: { class: 'e-permits', plan: 'small', exposure: 'federated', host: 'permits.budapest.example' },
+  });
+  const gsi = await eventually(
+    async () => {
+      const o = await getObject(mk.client, `${API}/namespaces/hu-budapest-prod/govserviceimports/permits`);
+      return spec(o)?.version ? o : undefined;
+    },
+    45_000,
+    'GovServiceImport on MK',
+  );
+  expect(gsi.spec).toEqual({
+    originMember: 'hu-central',
+    originCountry: 'HU',
+    tenant: 'hu-budapest',
+    service: 'permits',
+    class: 'e-permits',
+    version: '2.4.0',
+    url: 'https://permits.budapest.example',
+    classification: 'internal',
+  });
+  const ready = await eventually(
+    async () => {
+      const o = await getObject(mk.client, `${API}/namespaces/hu-budapest-prod/govserviceimports/permits`);
+      return conditionOf(o, 'Ready')?.status === 'True' && o;
+    },
+    30_000,
+    'import Ready',
+  );
+  expect(conditionOf(ready, 'Stale')?.status).toBe('False');
+  const cls = await getObject(mk.client, `${CLASSES}/e-permits`);
+  expect(labels(cls)['gov.secovia.eu/origin-member']).toBe('hu-central');
+  expect((spec(cls)?.displayName as Record<string, string>).mk).toBe('Градежни дозволи');
+}, 120_000);
+
+test('a local edit of an imported tenant on MK is reverted, with an event', async () => {
+  const { mk } = members;
+  await mk.client.request('PATCH', tenantPath('hu-budapest'), {
+    contentType: 'application/merge-patch+json',
+    body: { spec: { displayName: 'Changed locally', officialId: 'MK/GOV/1' } },
+  });
+  const reverted = await eventually(
+    async () => {
+      const o = await getObject(mk.client, tenantPath('hu-budapest'));
+      return spec(o)?.displayName === 'Budapest Főváros Önkormányzata' && !spec(o)?.officialId && o;
+    },
+    30_000,
+    'revert on MK',
+  );
+  expect(spec(reverted)?.environments).toEqual([{ name: 'prod' }]);
+  await eventually(
+    async () => (await eventsFor(mk, 'hu-budapest')).includes('ImportReverted'),
+    15_000,
+    'event',
+  );
+}, 60_000);
+
+test('a same-named tenant that MK created itself is left untouched, reported as Conflict', async () => {
+  const { hu, mk } = members;
+  await create(mk.client, TENANTS, tenant('hu-szeged', ['MK'], 'Local Szeged', false));
+  await create(hu.client, TENANTS, tenant('hu-szeged', ['HU', 'MK'], 'Szeged Megyei Jogú Város'));
+  await eventually(
+    async () => {
+      const s = await peerStatus(mk, 'hu-central');
+      return s?.skipped?.some((k) => k.name === 'hu-szeged' && k.reason === 'Conflict');
+    },
+    30_000,
+    'Conflict on MK',
+  );
+  const local = await getObject(mk.client, tenantPath('hu-szeged'));
+  expect(spec(local)?.displayName).toBe('Local Szeged');
+  expect(labels(local)['gov.secovia.eu/origin-member']).toBeUndefined();
+}, 60_000);
+
+test('withdrawal deletes the import with onWithdraw Delete and releases it with Orphan', async () => {
+  const { hu, mk } = members;
+  await create(hu.client, TENANTS, tenant('hu-pecs', ['HU', 'MK'], 'Pécs'));
+  await create(hu.client, TENANTS, tenant('hu-gyor', ['HU', 'MK'], 'Győr'));
+  await eventually(() => getObject(mk.client, tenantPath('hu-pecs')), 30_000, 'hu-pecs on MK');
+  await eventually(() => getObject(mk.client, tenantPath('hu-gyor')), 30_000, 'hu-gyor on MK');
+  const unlabel = { metadata: { labels: { 'gov.secovia.eu/federate': null } } };
+  await hu.client.request('PATCH', tenantPath('hu-pecs'), {
+    contentType: 'application/merge-patch+json',
+    body: unlabel,
+  });
+  await eventually(
+    async () => !(await getObject(mk.client, tenantPath('hu-pecs'))),
+    45_000,
+    'hu-pecs deleted on MK',
+  );
+  await mk.client.request('PATCH', `${FEDERATIONS}/see`, {
+    contentType: 'application/merge-patch+json',
+    body: { spec: { import: { onWithdraw: 'Orphan' } } },
+  });
+  await hu.client.request('PATCH', tenantPath('hu-gyor'), {
+    contentType: 'application/merge-patch+json',
+    body: unlabel,
+  });
+  const released = await eventually(
+    async () => {
+      const o = await getObject(mk.client, tenantPath('hu-gyor'));
+      return o && !labels(o)['gov.secovia.eu/origin-member'] && o;
+    },
+    45_000,
+    'hu-gyor released on MK',
+  );
+  expect(released.metadata.annotations?.['gov.secovia.eu/withdrawn-from']).toBe('hu-central');
+  expect(labels(released)['gov.secovia.eu/origin-country']).toBe('HU');
+  expect(spec(released)?.displayName).toBe('Győr');
+  await mk.client.request('PATCH', `${FEDERATIONS}/see`, {
+    contentType: 'application/merge-patch+json',
+    body: { spec: { import: { onWithdraw: 'Delete' } } },
+  });
+}, 120_000);
+
+test('a rotated credential Secret is used without a restart', async () => {
+  const { hu, mk } = members;
+  const before = await peerStatus(mk, 'hu-central');
+  const token = await peerToken(hu, 'mk-skopje', 'peer-mk-skopje-rotated');
+  await putCredentials(mk, hu, token);
+  // The old credentials stop working: only the rotated ones can bring the next tenant over.
+  await hu.client.request('DELETE', `/api/v1/namespaces/${NS}/serviceaccounts/peer-mk-skopje`);
+  await create(hu.client, TENANTS, tenant('hu-debrecen', ['HU', 'MK'], 'Debrecen'));
+  await eventually(() => getObject(mk.client, tenantPath('hu-debrecen')), 45_000, 'import after rotation');
+  const after = await eventually(
+    async () => {
+      const s = await peerStatus(mk, 'hu-central');
+      return s?.credentialsExpireAt !== before?.credentialsExpireAt && s?.reachable && s;
+    },
+    30_000,
+    'new expiry reported',
+  );
+  expect(Date.parse(after.credentialsExpireAt!)).toBeGreaterThan(Date.now());
+  const f = await getObject(mk.client, `${FEDERATIONS}/see`);
+  expect(JSON.stringify(f?.status)).not.toContain(token);
+}, 120_000);
+
+test('a partitioned origin turns imports Stale without deleting them, and they recover', async () => {
+  const { hu, mk } = members;
+  await hu.operator.stop();
+  await hu.cp.stopApiServer();
+  await hu.cp.stopEtcd();
+  await eventually(
+    async () => (await peerStatus(mk, 'hu-central'))?.reachable === false,
+    30_000,
+    'unreachable',
+  );
+  const staleTenant = await eventually(
+    async () => {
+      const o = await getObject(mk.client, tenantPath('hu-budapest'));
+      return conditionOf(o, 'Stale')?.status === 'True' && o;
+    },
+    75_000,
+    'imported tenant Stale',
+  );
+  expect(conditionOf(staleTenant, 'Stale')?.reason).toBe('OriginUnreachable');
+  const gsi = await getObject(mk.client, `${API}/namespaces/hu-budapest-prod/govserviceimports/permits`);
+  expect(conditionOf(gsi, 'Stale')?.status).toBe('True');
+  expect((await peerStatus(mk, 'hu-central'))?.stale).toBe(true);
+  const fed = await getObject(mk.client, `${FEDERATIONS}/see`);
+  expect(conditionOf(fed, 'Degraded')?.status).toBe('True');
+  // Nothing was deleted.
+  for (const name of ['hu-budapest', 'hu-debrecen'])
+    expect(await getObject(mk.client, tenantPath(name))).toBeDefined();
+
+  await hu.cp.startEtcd();
+  await hu.cp.startApiServer();
+  hu.operator = await startOperator(hu);
+  await eventually(
+    async () => {
+      const o = await getObject(mk.client, tenantPath('hu-budapest'));
+      return conditionOf(o, 'Stale')?.status === 'False';
+    },
+    90_000,
+    'imported tenant fresh again',
+  );
+  await eventually(
+    async () => {
+      const o = await getObject(mk.client, `${API}/namespaces/hu-budapest-prod/govserviceimports/permits`);
+      return conditionOf(o, 'Stale')?.status === 'False';
+    },
+    30_000,
+    'service import fresh again',
+  );
+  const s = await peerStatus(mk, 'hu-central');
+  expect(s).toMatchObject({ reachable: true, stale: false });
+}, 240_000);
