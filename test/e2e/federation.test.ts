@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { stringify } from 'yaml';
 import type { KubeClient } from '../../src/runtime/kube.js';
 import type { Manager } from '../../src/runtime/manager.js';
+import { registry } from '../../src/runtime/metrics.js';
 import type { KubeObject } from '../../src/runtime/types.js';
 import type { ControlPlane } from '../harness/controlplane.js';
 import {
@@ -264,6 +265,11 @@ test('every member reports its peers reachable with their Kubernetes version', a
     expect(peers.every((p) => p.kubernetesVersion === 'v1.34.4' && p.credentialsExpireAt)).toBe(true);
     expect(conditionOf(f, 'Degraded')?.status).toBe('False');
   }
+  const metrics = await registry.metrics();
+  expect(metrics).toMatch(/^secovia_federation_peer_reachable\{federation="see",peer="mk-skopje"\} 1$/m);
+  expect(metrics).toMatch(
+    /^secovia_federation_sync_duration_seconds_count\{federation="see",peer="hu-central"\} [1-9]/m,
+  );
 }, 90_000);
 
 test('a tenant allowed in HU and MK is imported by MK and never seen by RS', async () => {
@@ -509,3 +515,28 @@ test('a partitioned origin turns imports Stale without deleting them, and they r
   const s = await peerStatus(mk, 'hu-central');
   expect(s).toMatchObject({ reachable: true, stale: false });
 }, 240_000);
+
+test('deleting a Federation keeps its imports and is not held up by an unreachable peer', async () => {
+  const { hu, mk } = members;
+  await hu.cp.stopApiServer();
+  await mk.client.request('DELETE', `${FEDERATIONS}/see`);
+  await eventually(
+    async () => !(await getObject(mk.client, `${FEDERATIONS}/see`)),
+    30_000,
+    'Federation gone',
+  );
+  const kept = await getObject(mk.client, tenantPath('hu-budapest'));
+  expect(labels(kept)['gov.secovia.eu/origin-member']).toBe('hu-central');
+  expect(
+    await getObject(mk.client, `${API}/namespaces/hu-budapest-prod/govserviceimports/permits`),
+  ).toBeDefined();
+  // What MK exported is withdrawn with its Federation.
+  const exports = await mk.client.request<{ items: KubeObject[] }>(
+    'GET',
+    `/api/v1/namespaces/${NS}/configmaps`,
+    {
+      query: { labelSelector: 'gov.secovia.eu/federation=see' },
+    },
+  );
+  expect(exports.items).toEqual([]);
+}, 90_000);
