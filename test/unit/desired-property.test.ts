@@ -7,7 +7,11 @@ import type { GovService, GovServiceClass, GovTenant } from '../../src/api/index
 import { govServiceClassSpec, govServiceSpec, govTenantSpec } from '../../src/api/index.js';
 import { checkService } from '../../src/controllers/govservice/checks.js';
 import { serviceObjects } from '../../src/controllers/govservice/desired.js';
-import { checkTenant } from '../../src/controllers/govtenant/checks.js';
+import {
+  checkNegativeQuantities,
+  checkTenant,
+  checkTenantLimits,
+} from '../../src/controllers/govtenant/checks.js';
 import {
   environmentObjects,
   namespaceName,
@@ -140,7 +144,7 @@ describe('GovTenant desired state on random specs', () => {
             quantityValue(l.maxMemory)! < quantityValue(l.defaultMemory)!
           );
         });
-        const problems = checkTenant(t);
+        const problems = checkTenantLimits(t);
         expect(problems.length > 0).toBe(bad);
         seen[bad ? 'refused' : 'accepted']++;
         for (const p of problems) expect(p).toMatch(/^spec\.environments\[\d+\]\.limits: max(Cpu|Memory) /);
@@ -150,6 +154,21 @@ describe('GovTenant desired state on random specs', () => {
     // Both sides of the property were exercised, not just the easy one.
     expect(seen.refused).toBeGreaterThan(10);
     expect(seen.accepted).toBeGreaterThan(10);
+  });
+
+  it('names every negative quota or limit, and nothing else', () => {
+    fc.assert(
+      fc.property(admittedTenant, (t) => {
+        const s = t.spec!;
+        const all = [s.quota, s.limits, ...s.environments.flatMap((e) => [e.quota, e.limits])];
+        const negatives = all.flatMap((v) => Object.values(v ?? {})).filter((v) => String(v).startsWith('-'));
+        const problems = checkNegativeQuantities(t);
+        expect(problems).toHaveLength(negatives.length);
+        for (const p of problems)
+          expect(p).toMatch(/^spec\.(environments\[\d+\]\.)?(quota|limits)\.\w+: -\S+ is negative$/);
+      }),
+      RUNS,
+    );
   });
 });
 

@@ -87,3 +87,20 @@ describe('checkTenantLimits', () => {
     }
   });
 });
+
+describe('checkNegativeQuantities', () => {
+  it('names each negative quota or limit at the level where it is written', () => {
+    const t = tenant({ defaultMemory: '-1Mi' }, [{ name: 'prod', quota: { cpu: '-2', memory: '1Gi' } }]);
+    t.spec!.quota = { storage: '-0.5Ti', pods: 10 };
+    expect(checkTenant(t)).toEqual([
+      'spec.quota.storage: -0.5Ti is negative',
+      'spec.limits.defaultMemory: -1Mi is negative',
+      'spec.environments[0].quota.cpu: -2 is negative',
+    ]);
+  });
+
+  it('accepts zero in any notation, including an explicit sign', () => {
+    const t = tenant({ defaultCpu: '+0', maxCpu: '-0' }, [{ name: 'prod', quota: { cpu: '0m' } }]);
+    expect(checkTenant(t)).toEqual([]);
+  });
+});

@@ -1,7 +1,8 @@
 /**
- * Pure checks of a GovTenant, run before anything is applied. Admission validates spec.limits and
- * each environment's limits on their own; what the LimitRange gets is the two merged key by key, and
- * only that merge can show a maximum below a default that came from the other level.
+ * Pure checks of a GovTenant, run before anything is applied, for what admission cannot see.
+ * Admission validates spec.limits and each environment's limits on their own; the LimitRange gets
+ * the two merged key by key, and only that merge can show a maximum below a default that came from
+ * the other level.
  */
 import type { GovTenant } from '../../api/index.js';
 import { quantityValue } from '../../runtime/apply.js';
@@ -38,7 +39,25 @@ export function checkTenantLimits(t: GovTenant): string[] {
   });
 }
 
+/** Quota and limits quantities below zero: the schema's quantity grammar admits a sign, a ResourceQuota does not. */
+export function checkNegativeQuantities(t: GovTenant): string[] {
+  const spec = t.spec!;
+  const sources: [string, Record<string, unknown> | undefined][] = [
+    ['spec.quota', spec.quota],
+    ['spec.limits', spec.limits],
+    ...spec.environments.flatMap((env, i): [string, Record<string, unknown> | undefined][] => [
+      [`spec.environments[${i}].quota`, env.quota],
+      [`spec.environments[${i}].limits`, env.limits],
+    ]),
+  ];
+  return sources.flatMap(([field, values]) =>
+    Object.entries(values ?? {})
+      .filter(([, v]) => (quantityValue(v) ?? 0) < 0)
+      .map(([key, v]) => `${field}.${key}: ${String(v)} is negative`),
+  );
+}
+
 /** Every problem that makes the tenant's spec impossible to apply as a whole. */
 export function checkTenant(t: GovTenant): string[] {
-  return checkTenantLimits(t);
+  return [...checkNegativeQuantities(t), ...checkTenantLimits(t)];
 }
