@@ -271,3 +271,33 @@ export class Informer<T extends KubeObject = KubeObject> {
     }
   }
 }
+
+/**
+ * Objects of an informer by namespace, kept from its events (every change of the store is one), so
+ * that a controller looking at one namespace does not scan the whole cache: with a thousand tenants
+ * a scan per reconcile made convergence quadratic.
+ */
+export class NamespaceIndex<T extends KubeObject = KubeObject> {
+  private readonly byNamespace = new Map<string, Map<string, T>>();
+
+  /** Create it before the informer starts, so that it sees every event. */
+  constructor(source: Informer<T>) {
+    source.onEvent((type, obj) => this.update(type, obj));
+  }
+
+  list(namespace: string): T[] {
+    return [...(this.byNamespace.get(namespace)?.values() ?? [])];
+  }
+
+  private update(type: InformerEventType, obj: T): void {
+    const namespace = obj.metadata.namespace ?? '';
+    let objects = this.byNamespace.get(namespace);
+    if (type === 'delete') {
+      objects?.delete(obj.metadata.name);
+      if (objects?.size === 0) this.byNamespace.delete(namespace);
+      return;
+    }
+    if (!objects) this.byNamespace.set(namespace, (objects = new Map()));
+    objects.set(obj.metadata.name, obj);
+  }
+}

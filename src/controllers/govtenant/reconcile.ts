@@ -1,6 +1,6 @@
 /** GovTenant reconciler: load -> finalize, or apply -> prune -> status. */
 import type { GovTenant, GovTenantStatus } from '../../api/index.js';
-import type { Informer } from '../../runtime/cache.js';
+import { NamespaceIndex, type Informer } from '../../runtime/cache.js';
 import type { ReconcileResult } from '../../runtime/controller.js';
 import { Controller } from '../../runtime/controller.js';
 import { readyFrom, setCondition, statusChanged, type ConditionUpdate } from '../../runtime/conditions.js';
@@ -47,6 +47,8 @@ export interface TenantContext {
   tenants: Informer<GovTenant>;
   namespaces: Informer;
   owned: Map<string, Informer>;
+  /** The same owned objects by namespace: prune looks at the tenant's namespaces only. */
+  ownedIn: Map<string, NamespaceIndex>;
   services: Informer;
   log: Logger;
 }
@@ -76,7 +78,8 @@ export function tenantController(
   const owned = new Map(OWNED_KINDS.map((r) => [r.kind, manager.informer(r, managedSelector)]));
   const services = manager.informer(resources.GovService);
   const log = manager.logger.child({ controller: 'govtenant' });
-  const ctx: TenantContext = { manager, settings, tenants, namespaces, owned, services, log };
+  const ownedIn = new Map([...owned].map(([kind, informer]) => [kind, new NamespaceIndex(informer)]));
+  const ctx: TenantContext = { manager, settings, tenants, namespaces, owned, ownedIn, services, log };
   // An unlabelled namespace matters to the tenant whose environment name it takes (conflicts).
   const claimedBy = (ns: KubeObject): string[] =>
     tenants
@@ -147,17 +150,30 @@ interface TenantOutcome {
   refused: Map<string, string>;
 }
 
-/** The tenant being reconciled with its context and logger. */
+/** The tenant being reconciled with its context and logger, and what this reconcile changed. */
 interface Scope {
   t: GovTenant;
   ctx: TenantContext;
   log: Logger;
+  /** "Created NetworkPolicy" -> the objects: one Event per kind and verb, not one per object. */
+  changed: Map<string, string[]>;
 }
 
 const keyOf = (o: KubeObject): string => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 
 async function applyTenant(t: GovTenant, ctx: TenantContext, log: Logger): Promise<TenantOutcome> {
   const outcome: TenantOutcome = { namespaces: [], conflicts: [], appliedKeys: [], refused: new Map() };
+  const scope: Scope = { t, ctx, log, changed: new Map() };
+  try {
+    await applyEnvironments(scope, outcome);
+  } finally {
+    recordChanges(scope); // what was done before a failure is reported too
+  }
+  return outcome;
+}
+
+async function applyEnvironments(scope: Scope, outcome: TenantOutcome): Promise<void> {
+  const { t, ctx } = scope;
   const peers = peersAllowing(ctx, t.metadata.name);
   for (const env of t.spec!.environments) {
     const name = namespaceName(t.metadata.name, env.name);
@@ -169,20 +185,19 @@ async function applyTenant(t: GovTenant, ctx: TenantContext, log: Logger): Promi
     }
     const createdBy = live ? live.metadata.annotations?.[CREATED_BY_UID] : t.metadata.uid;
     const desiredNs = tenantNamespace(t, env.name, { createdBy });
-    await applyAndReport(t, ctx, log, desiredNs);
+    await applyAndReport(scope, desiredNs);
     outcome.namespaces.push(desiredNs.metadata.name);
     if (live?.metadata.deletionTimestamp) continue;
     for (const obj of environmentObjects(t, env, { settings: ctx.settings, peersAllowingUs: peers })) {
-      await applyOrRefuse({ t, ctx, log }, obj, outcome);
+      await applyOrRefuse(scope, obj, outcome);
     }
   }
-  return outcome;
 }
 
 /** An object the API server refuses as invalid becomes a condition; anything else is retried. */
 async function applyOrRefuse(scope: Scope, obj: KubeObject, out: TenantOutcome): Promise<void> {
   try {
-    await applyAndReport(scope.t, scope.ctx, scope.log, obj);
+    await applyAndReport(scope, obj);
     out.appliedKeys.push(keyOf(obj));
   } catch (e) {
     if (!(e instanceof ApiError) || (e.status !== 422 && e.status !== 400)) throw e;
@@ -194,40 +209,47 @@ async function applyOrRefuse(scope: Scope, obj: KubeObject, out: TenantOutcome):
   }
 }
 
-async function applyAndReport(
-  t: GovTenant,
-  ctx: TenantContext,
-  log: Logger,
-  desired: KubeObject,
-): Promise<void> {
-  const { action, object } = await ctx.manager.applier.apply(desired);
+async function applyAndReport(scope: Scope, desired: KubeObject): Promise<void> {
+  const { action, object } = await scope.ctx.manager.applier.apply(desired);
   if (action === 'unchanged') return;
   const where = object.metadata.namespace ? `${object.metadata.namespace}/` : '';
-  const verb = action === 'created' ? 'Created' : 'Updated';
-  ctx.manager.events.record(
-    t,
-    'Normal',
-    `${object.kind}${verb}`,
-    `${verb} ${object.kind} ${where}${object.metadata.name}`,
-  );
-  log.info(`${action} ${object.kind}`, {
-    kind: object.kind,
-    object: object.metadata.name,
-    namespace: object.metadata.namespace,
-  });
+  const change = `${action === 'created' ? 'Created' : 'Updated'} ${object.kind}`;
+  scope.changed.set(change, [...(scope.changed.get(change) ?? []), `${where}${object.metadata.name}`]);
+}
+
+/** Events cap their message at 1024 characters: long lists of objects are split across Events. */
+const EVENT_MESSAGE_BUDGET = 900;
+
+/**
+ * One Event and one log line per kind and verb ("Created NetworkPolicy a-prod/x, a-test/x"), not one
+ * per object: a first reconcile makes twenty objects, and at scale Events were half of all writes.
+ */
+function recordChanges({ t, ctx, log, changed }: Scope): void {
+  for (const [change, objects] of changed) {
+    const [verb, kind] = change.split(' ');
+    log.info(change, { kind, objects });
+    let message = '';
+    for (const o of objects) {
+      if (message && message.length + o.length > EVENT_MESSAGE_BUDGET) {
+        ctx.manager.events.record(t, 'Normal', `${kind}${verb}`, message);
+        message = '';
+      }
+      message = message ? `${message}, ${o}` : `${change} ${o}`;
+    }
+    ctx.manager.events.record(t, 'Normal', `${kind}${verb}`, message);
+  }
 }
 
 /** Deletes managed objects of this tenant, in its active namespaces, that the spec no longer asks for. */
 async function pruneObjects(t: GovTenant, ctx: TenantContext, log: Logger, keep: Set<string>): Promise<void> {
   const active = new Set(activeNamespaces(ctx, t).map((ns) => ns.metadata.name));
-  for (const [kind, informer] of ctx.owned) {
-    const stale = informer.list(
-      (o) =>
-        belongsTo(o, t.metadata.name) &&
-        !o.metadata.labels?.[SERVICE] &&
-        active.has(o.metadata.namespace ?? '') &&
-        !keep.has(keyOf({ ...o, kind })),
-    );
+  for (const [kind, index] of ctx.ownedIn) {
+    const stale = [...active]
+      .flatMap((namespace) => index.list(namespace))
+      .filter(
+        (o) =>
+          belongsTo(o, t.metadata.name) && !o.metadata.labels?.[SERVICE] && !keep.has(keyOf({ ...o, kind })),
+      );
     for (const obj of stale) {
       if (!(await ctx.manager.applier.delete(resourceFor(obj.apiVersion, kind), obj))) continue;
       ctx.manager.events.record(
@@ -287,12 +309,10 @@ async function releaseNamespace(
 }
 
 async function dropOwnerReferences(t: GovTenant, ctx: TenantContext, namespace: string): Promise<void> {
-  for (const [kind, informer] of ctx.owned) {
-    const ownedByTenant = informer.list(
-      (o) =>
-        o.metadata.namespace === namespace &&
-        (o.metadata.ownerReferences ?? []).some((r) => r.uid === t.metadata.uid),
-    );
+  for (const [kind, index] of ctx.ownedIn) {
+    const ownedByTenant = index
+      .list(namespace)
+      .filter((o) => (o.metadata.ownerReferences ?? []).some((r) => r.uid === t.metadata.uid));
     for (const obj of ownedByTenant) {
       const r = resourceFor(obj.apiVersion, kind);
       await ctx.manager.client.request('PATCH', objectPath(r, obj.metadata.name, namespace), {

@@ -1,0 +1,57 @@
+/** The namespace index follows its informer exactly: list, watch events and a re-list after 410 Gone. */
+import { Informer, NamespaceIndex } from '../../src/runtime/cache.js';
+import type { KubeClient, WatchEvent } from '../../src/runtime/kube.js';
+import { resources } from '../../src/runtime/resources.js';
+import type { KubeObject } from '../../src/runtime/types.js';
+
+const quota = (namespace: string, name: string, rv: string): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'ResourceQuota',
+  metadata: { name, namespace, resourceVersion: rv },
+});
+
+/** Two lists (the second after a 410), and one scripted watch between them. */
+function scriptedClient(watchEvents: WatchEvent[]): KubeClient {
+  const lists = [
+    [quota('a', 'q1', '1'), quota('a', 'q2', '2'), quota('b', 'q1', '3')],
+    [quota('a', 'q2', '2'), quota('c', 'q9', '20')],
+  ];
+  let watched = false;
+  return {
+    request: async () => ({ metadata: { resourceVersion: '10' }, items: lists.shift() ?? [] }),
+    watch: async (_p: string, _q: unknown, onEvent: (e: WatchEvent) => void, signal: AbortSignal) => {
+      if (watched)
+        return new Promise<void>((r) => signal.addEventListener('abort', () => r(), { once: true }));
+      watched = true;
+      for (const e of watchEvents) onEvent(e);
+    },
+  } as unknown as KubeClient;
+}
+
+const names = (objs: KubeObject[]): string[] => objs.map((o) => o.metadata.name).sort();
+
+it('lists by namespace exactly what the informer holds, through watch events and a re-list', async () => {
+  const client = scriptedClient([
+    { type: 'ADDED', object: quota('b', 'q3', '11') },
+    { type: 'MODIFIED', object: quota('a', 'q1', '12') },
+    { type: 'DELETED', object: quota('b', 'q1', '13') },
+    { type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired', message: 'too old' } },
+  ]);
+  const inf = new Informer(client, { resource: resources.ResourceQuota, backoffMs: { base: 1, max: 2 } });
+  const index = new NamespaceIndex(inf);
+  const seen: Record<string, string[]>[] = [];
+  const snapshot = (): Record<string, string[]> =>
+    Object.fromEntries(['a', 'b', 'c'].map((ns) => [ns, names(index.list(ns))]));
+  inf.onEvent(() => seen.push(snapshot()));
+  inf.start();
+  const deadline = Date.now() + 2000;
+  while (inf.stats.lists < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
+  await inf.stop();
+  // After every event, the index equals a scan of the informer's store.
+  expect(seen.length).toBeGreaterThan(5);
+  expect(snapshot()).toEqual({ a: ['q2'], b: [], c: ['q9'] });
+  for (const ns of ['a', 'b', 'c'])
+    expect(names(index.list(ns))).toEqual(names(inf.list((o) => o.metadata.namespace === ns)));
+  expect(seen[5]).toEqual({ a: ['q1', 'q2'], b: ['q3'], c: [] }); // after the watch's delete
+  expect(index.list('a').find((o) => o.metadata.name === 'q1')).toBeUndefined();
+});
