@@ -187,7 +187,7 @@ interface PeerStatus {
   observedAt?: string;
   credentialsExpireAt?: string;
   kubernetesVersion?: string;
-  skipped?: { kind: string; name: string; reason: string }[];
+  skipped?: { kind: string; name: string; reason: string; message?: string }[];
 }
 
 async function peerStatus(m: Member, peer: string): Promise<PeerStatus | undefined> {
@@ -442,6 +442,69 @@ test('withdrawal deletes the import with onWithdraw Delete and releases it with 
     body: { spec: { import: { onWithdraw: 'Delete' } } },
   });
 }, 120_000);
+
+test("an import that this cluster's own admission refuses is skipped with its message, the rest goes on", async () => {
+  const { hu, mk } = members;
+  const vap = '/apis/admissionregistration.k8s.io/v1';
+  await create(mk.client, `${vap}/validatingadmissionpolicies`, {
+    metadata: { name: 'no-refused-tenants' },
+    spec: {
+      failurePolicy: 'Fail',
+      matchConstraints: {
+        resourceRules: [
+          {
+            apiGroups: ['gov.secovia.eu'],
+            apiVersions: ['*'],
+            resources: ['govtenants'],
+            operations: ['CREATE', 'UPDATE'],
+          },
+        ],
+      },
+      validations: [
+        {
+          expression: "!object.spec.displayName.startsWith('Refused')",
+          message: 'MK admits no such tenant',
+          reason: 'Invalid',
+        },
+      ],
+    },
+  });
+  await create(mk.client, `${vap}/validatingadmissionpolicybindings`, {
+    metadata: { name: 'no-refused-tenants' },
+    spec: { policyName: 'no-refused-tenants', validationActions: ['Deny'] },
+  });
+  // The policy takes effect a moment after it is created: wait until MK refuses such a tenant itself.
+  const refusedStatus = await eventually(
+    () =>
+      mk.client
+        .request('POST', TENANTS, {
+          query: { dryRun: 'All' },
+          body: tenant('probe', ['MK'], 'Refused probe'),
+        })
+        .then(
+          () => undefined,
+          (e: { status?: number }) => e.status,
+        ),
+    30_000,
+    'policy in force on MK',
+  );
+  expect(refusedStatus).toBe(422);
+  await create(hu.client, TENANTS, tenant('hu-sopron', ['HU', 'MK'], 'Refused Sopron'));
+  await create(hu.client, TENANTS, tenant('hu-eger', ['HU', 'MK'], 'Eger'));
+  await eventually(() => getObject(mk.client, tenantPath('hu-eger')), 30_000, 'hu-eger imported');
+  const skipped = await eventually(
+    async () => {
+      const s = await peerStatus(mk, 'hu-central');
+      return s?.skipped?.find((k) => k.name === 'hu-sopron' && k.reason === 'InvalidExport');
+    },
+    30_000,
+    'hu-sopron skipped on MK',
+  );
+  expect(skipped.message).toContain('MK admits no such tenant');
+  expect(await getObject(mk.client, tenantPath('hu-sopron'))).toBeUndefined();
+  const f = await getObject(mk.client, `${FEDERATIONS}/see`);
+  expect(conditionOf(f, 'Ready')?.status).toBe('True');
+}, 90_000);
 
 test('a rotated credential Secret is used without a restart', async () => {
   const { hu, mk } = members;

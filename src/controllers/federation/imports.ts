@@ -7,6 +7,7 @@ import type { Federation, GovServiceImport } from '../../api/index.js';
 import { APPLIED_HASH, isSubset, withAppliedHash } from '../../runtime/apply.js';
 import type { Informer } from '../../runtime/cache.js';
 import { setCondition, statusChanged } from '../../runtime/conditions.js';
+import { ApiError } from '../../runtime/kube.js';
 import type { Logger } from '../../runtime/log.js';
 import type { Manager } from '../../runtime/manager.js';
 import { objectPath, resourceFor } from '../../runtime/resources.js';
@@ -156,12 +157,31 @@ export async function applyImports(
       continue;
     }
     if (live?.metadata.deletionTimestamp) continue;
-    const action = await mirror(ctx, desired, live);
+    const action = await mirrorOrRefuse(ctx, desired, live, out);
+    if (!action) continue;
     out.imported++;
     if (action !== 'unchanged') recordImport(ctx, live ?? desired, action, peer);
     if (desired.kind === 'GovServiceImport') await writeImportStatus(ctx, desired, live);
   }
   return out;
+}
+
+/** An item this cluster's API server refuses (a rule only admission checks) is skipped, not retried forever. */
+async function mirrorOrRefuse(
+  ctx: ImportContext,
+  desired: KubeObject,
+  live: KubeObject | undefined,
+  out: ImportOutcome,
+): Promise<MirrorAction | undefined> {
+  try {
+    return await mirror(ctx, desired, live);
+  } catch (e) {
+    if (!(e instanceof ApiError) || (e.status !== 422 && e.status !== 400)) throw e;
+    const { name, namespace } = desired.metadata;
+    const label = namespace ? `${namespace}/${name}` : name;
+    out.skipped.push({ kind: desired.kind, name: label, reason: 'InvalidExport', message: e.message });
+    return undefined;
+  }
 }
 
 function recordImport(
