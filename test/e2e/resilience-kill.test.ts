@@ -60,13 +60,14 @@ function random(seed: number): () => number {
 }
 
 function operator(args: string[] = []): OperatorProcess {
+  // Info: the test reads the start-up and failure lines (the test environment defaults to error).
   const p = startOperatorProcess(cp, [
     '--leader-elect',
     'false',
     '--workers',
     '8',
     '--log-level',
-    'warn',
+    'info',
     ...args,
   ]);
   running.push(p);
@@ -178,6 +179,8 @@ describe('SIGKILL while tenants converge', () => {
       await creating;
       await eventually(async () => (await readyCount(prefix)) === COUNT, 150_000, `${COUNT} tenants Ready`);
       await assertExactlyDesired(prefix);
+      // The last kill may come after convergence: let the new process start before stopping it.
+      await eventually(() => p.output().includes('controller started'), 60_000, 'operator started');
       p.child.kill('SIGTERM');
       expect(await p.exited).toBe(0);
     },
@@ -237,7 +240,7 @@ describe('a reconcile that keeps failing', () => {
       },
     );
     const kubeconfig = cp.kubeconfigFor({ token: token.status.token, name: SA });
-    const p = operator(['--kubeconfig', kubeconfig, '--log-level', 'info']); // info: the metrics port is logged there
+    const p = operator(['--kubeconfig', kubeconfig]);
     const name = tenantName('throws', 403);
     await client.request('POST', TENANTS, { body: tenant('throws', 403) });
     const retries = async (): Promise<number> => {
