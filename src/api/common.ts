@@ -5,9 +5,9 @@ import type { PrinterColumn, Validation } from './crd.js';
 export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 export const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 export const COUNTRY_CODE = /^[A-Z]{2}$/;
-/** The grammar of resource.Quantity in k8s.io/apimachinery. */
+/** The grammar of resource.Quantity in k8s.io/apimachinery, without a minus sign: every amount here is a size. */
 export const QUANTITY =
-  /^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$/;
+  /^\+?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$/;
 /** BCP 47 language tags as they are written in practice: en, hu, sr-Latn, pt-BR. */
 export const LANGUAGE_TAG = /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
 /** An OCI image tag. */
@@ -122,7 +122,7 @@ export const quantity = (description: string) =>
   z
     .union([
       z.int().min(0),
-      z.string().max(64).regex(QUANTITY, 'must be a Kubernetes quantity such as 500m or 8Gi'),
+      z.string().max(64).regex(QUANTITY, 'must be a non-negative Kubernetes quantity such as 500m or 8Gi'),
     ])
     .meta({ 'x-kubernetes-int-or-string': true })
     .describe(description);
