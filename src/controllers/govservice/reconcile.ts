@@ -1,6 +1,6 @@
 /** GovService reconciler: load -> check -> desired -> apply -> prune -> status from the Deployment. */
 import type { GovService, GovServiceClass, GovServiceStatus, GovTenant } from '../../api/index.js';
-import type { Informer } from '../../runtime/cache.js';
+import { NamespaceIndex, type Informer } from '../../runtime/cache.js';
 import type { ReconcileResult } from '../../runtime/controller.js';
 import { byControllerRef, Controller } from '../../runtime/controller.js';
 import { readyFrom, setCondition, statusChanged, type ConditionUpdate } from '../../runtime/conditions.js';
@@ -33,6 +33,8 @@ interface ServiceContext {
   tenants: Informer<GovTenant>;
   namespaces: Informer;
   owned: Map<string, Informer>;
+  /** The same owned objects by namespace: prune looks at the service's namespace only. */
+  ownedIn: Map<string, NamespaceIndex>;
   log: Logger;
 }
 
@@ -60,7 +62,18 @@ export function serviceController(
   const namespaces = manager.informer(resources.Namespace);
   const owned = new Map(OWNED_KINDS.map((r) => [r.kind, manager.informer(r, managedSelector)]));
   const log = manager.logger.child({ controller: 'govservice' });
-  const ctx: ServiceContext = { manager, settings, services, classes, tenants, namespaces, owned, log };
+  const ownedIn = new Map([...owned].map(([kind, informer]) => [kind, new NamespaceIndex(informer)]));
+  const ctx: ServiceContext = {
+    manager,
+    settings,
+    services,
+    classes,
+    tenants,
+    namespaces,
+    owned,
+    ownedIn,
+    log,
+  };
   const keysOf = (list: GovService[]): string[] =>
     list.map((s) => objectKey(s.metadata.name, s.metadata.namespace));
   const hostOf = (o?: KubeObject): string | undefined => (o?.spec as GovService['spec'])?.host;
@@ -166,15 +179,16 @@ function quotaRefusal(e: unknown): string | undefined {
 }
 
 async function prune(s: GovService, ctx: ServiceContext, log: Logger, keep: Set<string>): Promise<void> {
-  for (const [kind, informer] of ctx.owned) {
-    const stale = informer.list(
-      (o) =>
-        o.metadata.namespace === s.metadata.namespace &&
-        isManaged(o.metadata.labels) &&
-        o.metadata.labels?.[SERVICE] === s.metadata.name &&
-        (o.metadata.ownerReferences ?? []).some((r) => r.uid === s.metadata.uid) &&
-        !keep.has(`${kind}/${o.metadata.name}`),
-    );
+  for (const [kind, index] of ctx.ownedIn) {
+    const stale = index
+      .list(s.metadata.namespace ?? '')
+      .filter(
+        (o) =>
+          isManaged(o.metadata.labels) &&
+          o.metadata.labels?.[SERVICE] === s.metadata.name &&
+          (o.metadata.ownerReferences ?? []).some((r) => r.uid === s.metadata.uid) &&
+          !keep.has(`${kind}/${o.metadata.name}`),
+      );
     for (const obj of stale) {
       if (!(await ctx.manager.applier.delete(resourceFor(obj.apiVersion, kind), obj))) continue;
       ctx.manager.events.record(
