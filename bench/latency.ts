@@ -10,6 +10,7 @@
 import type { KubeClient } from '../src/runtime/kube.js';
 import type { KubeObject } from '../src/runtime/types.js';
 import { benchPlane, GROUP_PATH, isReady, report, round, startOperator, untilReady } from './support.js';
+import { markRolledOut } from '../test/harness/rollout.js';
 
 const SAMPLES = Number(process.argv[2] ?? 50);
 
@@ -47,31 +48,7 @@ function rolloutWatch(client: KubeClient, stop: AbortSignal): void {
         d.status?.observedGeneration === d.metadata.generation
       )
         return;
-      const replicas = d.spec?.replicas ?? 1;
-      const now = new Date().toISOString();
-      const available = { status: 'True', lastUpdateTime: now, lastTransitionTime: now };
-      void client
-        .request(
-          'PATCH',
-          `/apis/apps/v1/namespaces/${d.metadata.namespace}/deployments/${d.metadata.name}/status`,
-          {
-            contentType: 'application/merge-patch+json',
-            body: {
-              status: {
-                observedGeneration: d.metadata.generation,
-                replicas,
-                updatedReplicas: replicas,
-                readyReplicas: replicas,
-                availableReplicas: replicas,
-                conditions: [
-                  { type: 'Available', reason: 'MinimumReplicasAvailable', message: 'ok', ...available },
-                  { type: 'Progressing', reason: 'NewReplicaSetAvailable', message: 'ok', ...available },
-                ],
-              },
-            },
-          },
-        )
-        .catch(() => undefined);
+      void markRolledOut(client, d, d.spec?.replicas ?? 1).catch(() => undefined);
     },
     stop,
   );

@@ -20,6 +20,7 @@ import {
   type ControlPlane,
   type KubectlResult,
 } from '../harness/controlplane.js';
+import { markRolledOut } from '../harness/rollout.js';
 import { clientFor, conditionOf, eventually, getObject, ROOT, uniqueName } from './support.js';
 
 const CHART = `${ROOT}charts/secovia-operator`;
@@ -328,26 +329,11 @@ describe('the chart on a real API server, and the operator with its ServiceAccou
   async function serviceReady(ns: string, name: string): Promise<void> {
     const deployment = `/apis/apps/v1/namespaces/${ns}/deployments/${name}`;
     const service = `${API}/namespaces/${ns}/govservices/${name}`;
-    const now = new Date().toISOString();
-    const condition = (type: string, reason: string) => ({
-      ...{ type, status: 'True', reason },
-      ...{ lastUpdateTime: now, lastTransitionTime: now },
-    });
     await eventually(
       async () => {
         const d = await getObject(admin, deployment);
         if (!d) return false;
-        const replicas = (d.spec as { replicas?: number }).replicas ?? 1;
-        await mergePatch(`${deployment}/status`, {
-          status: {
-            observedGeneration: d.metadata.generation,
-            ...{ replicas, updatedReplicas: replicas, readyReplicas: replicas, availableReplicas: replicas },
-            conditions: [
-              condition('Available', 'MinimumReplicasAvailable'),
-              condition('Progressing', 'NewReplicaSetAvailable'),
-            ],
-          },
-        });
+        await markRolledOut(admin, d, (d.spec as { replicas?: number }).replicas ?? 1);
         const s = await getObject(admin, service);
         const c = conditionOf(s, 'Ready');
         return c?.status === 'True' && c.observedGeneration === s?.metadata.generation;
@@ -526,7 +512,7 @@ describe('the chart on a real API server, and the operator with its ServiceAccou
     const granted = [
       ['patch', 'govtenants'],
       ['bind', 'clusterroles/secovia-tenant-admin'],
-      ['get', 'secrets', '-n', NS],
+      ['watch', 'secrets', '-n', NS],
       ['create', 'leases', '-n', NS],
     ];
     const denied = [
@@ -534,7 +520,8 @@ describe('the chart on a real API server, and the operator with its ServiceAccou
       ['patch', 'govservices', '-n', 'default'],
       ['delete', 'deployments', '-n', 'default'],
       ['create', 'pods', '-n', 'default'],
-      ['get', 'secrets', '-n', 'default'],
+      ['get', 'secrets', '-n', NS],
+      ['watch', 'secrets', '-n', 'default'],
       ['list', 'secrets', '-A'],
       ['create', 'leases', '-n', 'kube-system'],
       ['bind', 'clusterroles/cluster-admin'],

@@ -7,6 +7,7 @@ import type { KubeClient } from '../../src/runtime/kube.js';
 import type { Manager } from '../../src/runtime/manager.js';
 import type { KubeObject } from '../../src/runtime/types.js';
 import type { ControlPlane } from '../harness/controlplane.js';
+import { markRolledOut } from '../harness/rollout.js';
 import {
   clientFor,
   conditionOf,
@@ -109,37 +110,7 @@ async function readyReason(env: Env, ns: string, name: string, reason: string): 
 async function markDeploymentAvailable(env: Env, ns: string, name: string, replicas: number): Promise<void> {
   const path = `/apis/apps/v1/namespaces/${ns}/deployments/${name}`;
   const d = await eventually(() => getObject(env.client, path), 20_000, 'deployment');
-  const now = new Date().toISOString();
-  await env.client.request('PATCH', `${path}/status`, {
-    contentType: 'application/merge-patch+json',
-    body: {
-      status: {
-        observedGeneration: d.metadata.generation,
-        replicas,
-        updatedReplicas: replicas,
-        readyReplicas: replicas,
-        availableReplicas: replicas,
-        conditions: [
-          {
-            type: 'Available',
-            status: 'True',
-            reason: 'MinimumReplicasAvailable',
-            message: 'Deployment has minimum availability.',
-            lastUpdateTime: now,
-            lastTransitionTime: now,
-          },
-          {
-            type: 'Progressing',
-            status: 'True',
-            reason: 'NewReplicaSetAvailable',
-            message: 'ReplicaSet has successfully progressed.',
-            lastUpdateTime: now,
-            lastTransitionTime: now,
-          },
-        ],
-      },
-    },
-  });
+  await markRolledOut(env.client, d, replicas);
 }
 
 describe('GovService', () => {
