@@ -547,11 +547,28 @@ test('a partitioned origin turns imports Stale without deleting them, and they r
     'imported tenant Stale',
   );
   expect(conditionOf(staleTenant, 'Stale')?.reason).toBe('OriginUnreachable');
-  const gsi = await getObject(mk.client, `${API}/namespaces/hu-budapest-prod/govserviceimports/permits`);
-  expect(conditionOf(gsi, 'Stale')?.status).toBe('True');
-  expect((await peerStatus(mk, 'hu-central'))?.stale).toBe(true);
-  const fed = await getObject(mk.client, `${FEDERATIONS}/see`);
+  // The same reconcile marks the service import and then the Federation's status: wait for both.
+  await eventually(
+    async () => {
+      const gsi = await getObject(mk.client, `${API}/namespaces/hu-budapest-prod/govserviceimports/permits`);
+      return conditionOf(gsi, 'Stale')?.status === 'True';
+    },
+    30_000,
+    'service import Stale',
+  );
+  const fed = await eventually(
+    async () => {
+      const f = await getObject(mk.client, `${FEDERATIONS}/see`);
+      const peer = (f?.status as { peers?: PeerStatus[] } | undefined)?.peers?.find(
+        (p) => p.name === 'hu-central',
+      );
+      return peer?.stale === true && f;
+    },
+    30_000,
+    'peer reported stale',
+  );
   expect(conditionOf(fed, 'Degraded')?.status).toBe('True');
+  expect(conditionOf(fed, 'Ready')?.reason).toBe('PeerUnreachable');
   // Nothing was deleted.
   for (const name of ['hu-budapest', 'hu-debrecen'])
     expect(await getObject(mk.client, tenantPath(name))).toBeDefined();
@@ -575,8 +592,17 @@ test('a partitioned origin turns imports Stale without deleting them, and they r
     30_000,
     'service import fresh again',
   );
-  const s = await peerStatus(mk, 'hu-central');
+  const s = await eventually(
+    async () => {
+      const p = await peerStatus(mk, 'hu-central');
+      return p?.stale === false && p;
+    },
+    30_000,
+    'peer reported fresh',
+  );
   expect(s).toMatchObject({ reachable: true, stale: false });
+  const recovered = await getObject(mk.client, `${FEDERATIONS}/see`);
+  expect(conditionOf(recovered, 'Degraded')?.status).toBe('False');
 }, 240_000);
 
 test('deleting a Federation keeps its imports and is not held up by an unreachable peer', async () => {
