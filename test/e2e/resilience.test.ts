@@ -102,10 +102,12 @@ async function driftRepaired(tenantName: string): Promise<void> {
   );
 }
 
+// An API server restart cuts every watch; an etcd restart may not (the API server's watch cache can
+// keep serving its clients), so there the proof of live watches is the drift repaired at the end.
 describe.each([
-  ['API server', 'a', () => cp.restartApiServer()],
-  ['etcd', 'e', () => cp.restartEtcd()],
-] as const)('restart of the %s mid-run', (_what, prefix, restart) => {
+  ['API server', 'a', () => cp.restartApiServer(), true],
+  ['etcd', 'e', () => cp.restartEtcd(), false],
+] as const)('restart of the %s mid-run', (_what, prefix, restart, cutsWatches) => {
   it('watches recover and everything converges without restarting the operator', async () => {
     const watchesBefore = await counter('rest_client_requests_total', { method: 'WATCH' });
     const before = names(`${prefix}1`);
@@ -116,8 +118,9 @@ describe.each([
     const after = names(`${prefix}2`);
     await Promise.all(after.map(create));
     await allReady([...before, ...after]);
-    // Watches were opened again (not a re-listing crutch): more watch requests than before the restart.
-    expect(await counter('rest_client_requests_total', { method: 'WATCH' })).toBeGreaterThan(watchesBefore);
+    // Cut watches were opened again (not a re-listing crutch): more watch requests than before.
+    const watchesAfter = await counter('rest_client_requests_total', { method: 'WATCH' });
+    if (cutsWatches) expect(watchesAfter).toBeGreaterThan(watchesBefore);
     expect(manager.isLeader()).toBe(true);
     await driftRepaired(after[0]!);
   }, 200_000);
