@@ -526,6 +526,23 @@ test('a rotated credential Secret is used without a restart', async () => {
   expect(Date.parse(after.credentialsExpireAt!)).toBeGreaterThan(Date.now());
   const f = await getObject(mk.client, `${FEDERATIONS}/see`);
   expect(JSON.stringify(f?.status)).not.toContain(token);
+  // Credentials withdrawn: reported by name, never by content; stored again: back in contact.
+  await mk.client.request('DELETE', `/api/v1/namespaces/${NS}/secrets/peer-hu-central`);
+  const missing = await eventually(
+    async () => {
+      const o = await getObject(mk.client, `${FEDERATIONS}/see`);
+      return conditionOf(o, 'Ready')?.reason === 'CredentialsUnavailable' && o;
+    },
+    30_000,
+    'credentials reported missing',
+  );
+  expect(conditionOf(missing, 'Ready')?.message).toContain(`Secret ${NS}/peer-hu-central not found`);
+  await putCredentials(mk, hu, token);
+  await eventually(
+    async () => conditionOf(await getObject(mk.client, `${FEDERATIONS}/see`), 'Ready')?.status === 'True',
+    45_000,
+    'Ready again with the credentials back',
+  );
 }, 120_000);
 
 test('a partitioned origin turns imports Stale without deleting them, and they recover', async () => {

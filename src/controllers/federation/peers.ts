@@ -198,8 +198,11 @@ export class PeerLinks {
     return created;
   }
 
-  get(federation: string, peer: string): PeerLink | undefined {
-    return this.links.get(`${federation}/${peer}`);
+  /** Closes the link to a peer whose credentials are gone: nothing keeps using them. */
+  async drop(federation: string, peer: string): Promise<void> {
+    const link = this.links.get(`${federation}/${peer}`);
+    this.links.delete(`${federation}/${peer}`);
+    await link?.close();
   }
 
   /** Closes the links of a federation that are not in `keep` (all of them when keep is empty). */

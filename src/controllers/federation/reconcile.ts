@@ -282,6 +282,7 @@ async function connect(f: Federation, peer: Peer, ctx: FederationContext, report
   const credentials = credentialsFrom(peer, ctx.secrets.get(ref.name, ref.namespace));
   if ('problem' in credentials) {
     report.problem = { reason: 'CredentialsUnavailable', message: credentials.problem };
+    await ctx.links.drop(f.metadata.name, peer.name);
     return;
   }
   try {
