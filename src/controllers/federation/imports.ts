@@ -67,27 +67,33 @@ async function mirror(ctx: ImportContext, desired: KubeObject, live?: KubeObject
   const localEdit =
     !!live && live.metadata.annotations?.[APPLIED_HASH] === body.metadata.annotations![APPLIED_HASH];
   const { object } = await ctx.manager.applier.apply(desired);
-  const path = objectPath(
-    resourceFor(desired.apiVersion, desired.kind),
-    desired.metadata.name,
-    desired.metadata.namespace,
-  );
   if (!sameValue(body.spec, object.spec)) {
-    await ctx.manager.client.request('PATCH', path, {
+    await ctx.manager.client.request('PATCH', pathOf(desired), {
       contentType: 'application/json-patch+json',
       body: [{ op: 'replace', path: '/spec', value: desired.spec }],
     });
   }
   // A mark set by markStale is not the apply's to remove.
-  if (live && hasStaleMark(live, desired)) await clearStaleMark(ctx, path);
+  if (live && hasStaleMark(live, desired))
+    await patchMetadata(ctx, desired, { annotations: { [STALE_SINCE]: null } });
   if (!live) return 'created';
   return localEdit ? 'reverted' : 'updated';
 }
 
-const clearStaleMark = (ctx: ImportContext, path: string): Promise<unknown> =>
-  ctx.manager.client.request('PATCH', path, {
+const pathOf = (o: KubeObject): string =>
+  objectPath(resourceFor(o.apiVersion, o.kind), o.metadata.name, o.metadata.namespace);
+
+type MetadataPatch = Record<'labels' | 'annotations', Record<string, string | null>>;
+
+/** A merge patch of labels and annotations (null removes one): for marks that no apply owns. */
+const patchMetadata = (
+  ctx: ImportContext,
+  o: KubeObject,
+  metadata: Partial<MetadataPatch>,
+): Promise<unknown> =>
+  ctx.manager.client.request('PATCH', pathOf(o), {
     contentType: 'application/merge-patch+json',
-    body: { metadata: { annotations: { [STALE_SINCE]: null } } },
+    body: { metadata },
   });
 
 /** Whether the live object already is what we would apply: our labels and annotations, the exact spec. */
@@ -273,15 +279,9 @@ export async function withdraw(
 
 /** Removes the federation's claim on an object; it keeps its origin country and says where it came from. */
 async function release(ctx: ImportContext, obj: KubeObject, peer: string): Promise<void> {
-  const r = resourceFor(obj.apiVersion, obj.kind);
-  await ctx.manager.client.request('PATCH', objectPath(r, obj.metadata.name, obj.metadata.namespace), {
-    contentType: 'application/merge-patch+json',
-    body: {
-      metadata: {
-        labels: { [FEDERATION]: null, [ORIGIN_MEMBER]: null },
-        annotations: { [STALE_SINCE]: null, [APPLIED_HASH]: null, [WITHDRAWN_FROM]: peer },
-      },
-    },
+  await patchMetadata(ctx, obj, {
+    labels: { [FEDERATION]: null, [ORIGIN_MEMBER]: null },
+    annotations: { [STALE_SINCE]: null, [APPLIED_HASH]: null, [WITHDRAWN_FROM]: peer },
   });
 }
 
@@ -297,12 +297,8 @@ export async function markStale(
 ): Promise<number> {
   const existing = importsOf(ctx, f.metadata.name, peer.name);
   for (const obj of existing) {
-    if ((obj.metadata.annotations?.[STALE_SINCE] ?? undefined) === staleSince) continue;
-    const r = resourceFor(obj.apiVersion, obj.kind);
-    await ctx.manager.client.request('PATCH', objectPath(r, obj.metadata.name, obj.metadata.namespace), {
-      contentType: 'application/merge-patch+json',
-      body: { metadata: { annotations: { [STALE_SINCE]: staleSince ?? null } } },
-    });
+    if (obj.metadata.annotations?.[STALE_SINCE] === staleSince) continue;
+    await patchMetadata(ctx, obj, { annotations: { [STALE_SINCE]: staleSince ?? null } });
     if (obj.kind === 'GovServiceImport') {
       const annotations: Record<string, string> = staleSince ? { [STALE_SINCE]: staleSince } : {};
       await writeImportStatus(ctx, { ...obj, metadata: { ...obj.metadata, annotations } }, obj);

@@ -11,10 +11,10 @@ import type { Logger } from '../../runtime/log.js';
 import { errorMessage } from '../../runtime/log.js';
 import { resources } from '../../runtime/resources.js';
 import type { KubeObject } from '../../runtime/types.js';
-import { exportName, type Peer } from './exchange.js';
+import { EXPORT_DATA_KEY, exportName, type Peer } from './exchange.js';
 
 /** Probes never come closer than this, whatever triggers the reconcile (a per-peer rate limit). */
-export const MIN_PROBE_GAP_MS = 2_000;
+const MIN_PROBE_GAP_MS = 2_000;
 const PROBE_TIMEOUT_MS = 5_000;
 
 export interface Credentials {
@@ -121,7 +121,7 @@ export class PeerLink {
     if (!this.exports.hasSynced()) return 'unknown';
     const cm = this.exports.get(exportName(this.localMember), this.peer.exportNamespace) as
       { data?: Record<string, string> } | undefined;
-    return cm?.data?.['export.json'];
+    return cm?.data?.[EXPORT_DATA_KEY];
   }
 
   probeDue(now: number): boolean {

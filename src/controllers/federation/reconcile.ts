@@ -307,30 +307,29 @@ async function connect(f: Federation, peer: Peer, ctx: FederationContext, report
   }
 }
 
-/** The export as read from the peer, or why it cannot be used now. */
-function readExport(link: PeerLink | undefined): {
-  document?: unknown;
-  problem?: { reason: string; message: string };
-} {
+type Problem = { reason: string; message: string };
+
+/** The export last seen from the peer (kept while it is away), and why it is not current, if it is not. */
+function readExport(link: PeerLink | undefined): { document?: unknown; problem?: Problem } {
   if (!link) return {};
-  if (!link.reachable)
-    return { problem: { reason: 'PeerUnreachable', message: link.probeError ?? 'not probed yet' } };
   const data = link.exportData();
-  if (link.exports.lastError)
-    return {
-      problem: { reason: 'ExportUnavailable', message: `cannot read the export: ${link.exports.lastError}` },
-    };
-  if (data === 'unknown')
-    return { problem: { reason: 'ExportUnavailable', message: 'the export has not been read yet' } };
-  if (data === undefined)
-    return {
-      problem: { reason: 'ExportNotPublished', message: 'the peer publishes no export for this member' },
-    };
+  if (data === undefined || data === 'unknown') return { problem: exportProblem(link, data) };
   try {
-    return { document: JSON.parse(data) };
+    return { document: JSON.parse(data), problem: exportProblem(link, data) };
   } catch {
-    return { problem: { reason: 'ExportInvalid', message: 'the export is not valid JSON' } };
+    const invalid = { reason: 'ExportInvalid', message: 'the export is not valid JSON' };
+    return { problem: exportProblem(link, data) ?? invalid };
   }
+}
+
+function exportProblem(link: PeerLink, data: string | undefined): Problem | undefined {
+  if (!link.reachable) return { reason: 'PeerUnreachable', message: link.probeError ?? 'not probed yet' };
+  if (link.exports.lastError)
+    return { reason: 'ExportUnavailable', message: `cannot read the export: ${link.exports.lastError}` };
+  if (data === 'unknown') return { reason: 'ExportUnavailable', message: 'the export has not been read yet' };
+  if (data === undefined)
+    return { reason: 'ExportNotPublished', message: 'the peer publishes no export for this member' };
+  return undefined;
 }
 
 /** When the peer was last in contact: this process's own record, else the one in the status (after a restart). */
@@ -371,7 +370,7 @@ async function importFrom(
   const { stale, staleSince, observedAt, wakeInMs } = freshness(f, peer, link, fresh);
   Object.assign(report, { stale, observedAt, wakeInMs: earliest(report.wakeInMs, wakeInMs) });
   // A document last seen is still applied while the peer is away (with the Stale mark); nothing is withdrawn then.
-  const data = read.document ?? parseQuietly(link?.exportData());
+  const data = read.document;
   if (data === undefined) {
     report.imported = await markStale(ctx, f, peer, staleSince);
     return;
@@ -384,15 +383,6 @@ async function importFrom(
   report.imported = applied.imported;
   report.skipped.push(...plan.skipped, ...applied.skipped);
   if (applied.waiting) report.wakeInMs = earliest(report.wakeInMs, 2000);
-}
-
-function parseQuietly(data: string | undefined | 'unknown'): unknown {
-  if (data === undefined || data === 'unknown') return undefined;
-  try {
-    return JSON.parse(data);
-  } catch {
-    return undefined;
-  }
 }
 
 /**
