@@ -77,7 +77,11 @@ export function installFiles(): Map<string, string> {
   const rules = header('src/controllers/permissions.ts');
   files.set(`${CHART}/files/clusterrole-rules.yaml`, rules + stringify(policyRules('cluster')));
   files.set(`${CHART}/files/role-rules.yaml`, rules + stringify(policyRules('namespace')));
-  for (const source of ['config/rbac/tenant_roles.yaml', 'config/admission/tenant_policies.yaml']) {
+  for (const source of [
+    'config/rbac/tenant_roles.yaml',
+    'config/admission/tenant_policies.yaml',
+    'config/admission/tenant_guardrails.yaml',
+  ]) {
     files.set(`${CHART}/files/${source.split('/').pop()!}`, header(source) + read(source));
   }
   files.set('config/argocd/argocd-cm-health.yaml', argocdHealthChecks());

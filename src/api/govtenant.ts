@@ -24,6 +24,8 @@ const OFFICIAL_ID = /^[A-Za-z0-9'()+,.=?-]+(\/[A-Za-z0-9'()+,.=?-]+){2,3}$/;
 const SERVICE_CLASS_PATTERN = /^(\*|[a-z0-9]([-a-z0-9]*[a-z0-9])?)$/;
 const CIDR = /^[0-9A-Fa-f.:]+\/[0-9]{1,3}$/;
 const isCidr = (v: string): boolean => z.union([z.cidrv4(), z.cidrv6()]).safeParse(v).success;
+/** Service types a tenant may allow, in the order the namespace label lists them. */
+export const SERVICE_TYPES = ['ClusterIP', 'NodePort', 'LoadBalancer'] as const;
 
 const resourceQuota = z.object({
   cpu: quantity('CPU that the pods of one environment may use in total, such as "16" or 500m.').optional(),
@@ -138,6 +140,16 @@ export const govTenantSpec = z
         )
           .describe('Address ranges outside the cluster that workloads may reach, besides DNS.')
           .optional(),
+        allowedServiceTypes: setOf(
+          z.enum(SERVICE_TYPES).describe('A Service type: ClusterIP, NodePort or LoadBalancer.'),
+          { max: SERVICE_TYPES.length },
+        )
+          .describe(
+            'Service types that may be created in the environment namespaces: ClusterIP always; NodePort and LoadBalancer expose a service outside the cluster. Admission enforces it.',
+          )
+          // Defaulted by the API server; optional in code, where no list means ClusterIP only.
+          .optional()
+          .meta({ default: ['ClusterIP'] }),
       })
       .prefault({})
       .describe('Network isolation of the environment namespaces (NetworkPolicies).'),

@@ -11,6 +11,11 @@ export const CLASSIFICATION = `${GROUP}/classification`;
 export const ORPHANED = `${GROUP}/orphaned`;
 /** On the namespaces of a suspended tenant: admission refuses new GovServices there. */
 export const SUSPENDED = `${GROUP}/suspended`;
+/**
+ * On tenant namespaces: the Service types allowed there, joined by dots (ClusterIP.NodePort), from
+ * spec.network.allowedServiceTypes; admission refuses the others.
+ */
+export const SERVICE_TYPES = `${GROUP}/service-types`;
 /** The uid of the GovTenant that created a namespace: only that tenant may ever delete it. */
 export const CREATED_BY_UID = `${GROUP}/created-by-uid`;
 export const FINALIZER = `${GROUP}/finalizer`;

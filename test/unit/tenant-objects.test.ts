@@ -47,6 +47,7 @@ describe('tenantNamespace', () => {
       'pod-security.kubernetes.io/audit-version': 'latest',
       'pod-security.kubernetes.io/warn': 'restricted',
       'pod-security.kubernetes.io/warn-version': 'latest',
+      'gov.secovia.eu/service-types': 'ClusterIP',
     });
     expect(ns.metadata.annotations).toEqual({ 'gov.secovia.eu/created-by-uid': 'uid-1' });
     expect(ns.metadata.ownerReferences).toBeUndefined();

@@ -1,5 +1,5 @@
 /** Pure desired state of a GovTenant: the objects it should own, built without calling the API. */
-import type { GovTenant } from '../../api/index.js';
+import { SERVICE_TYPES, type GovTenant } from '../../api/index.js';
 import type { KubeObject } from '../../runtime/types.js';
 import {
   CLASSIFICATION,
@@ -10,6 +10,7 @@ import {
   MANAGED_BY,
   OPERATOR,
   ORPHANED,
+  SERVICE_TYPES as SERVICE_TYPES_LABEL,
   SUSPENDED,
   TENANT,
 } from '../labels.js';
@@ -36,6 +37,15 @@ function podSecurityLabels(level: string): Record<string, string> {
   return labels;
 }
 
+/**
+ * The value of the namespace label that admission reads: the allowed Service types in a fixed order,
+ * joined by dots, ClusterIP always among them (ClusterIP.NodePort).
+ */
+export function serviceTypesLabel(t: GovTenant): string {
+  const allowed: readonly string[] = t.spec!.network?.allowedServiceTypes ?? [];
+  return SERVICE_TYPES.filter((type) => type === 'ClusterIP' || allowed.includes(type)).join('.');
+}
+
 export interface NamespaceOptions {
   /** Released by the deletion policy Retain: kept with its data, no longer the tenant's. */
   orphaned?: boolean;
@@ -60,6 +70,7 @@ export function tenantNamespace(t: GovTenant, environment: string, opts: Namespa
         ...tenantLabels(t),
         [ENVIRONMENT]: environment,
         ...podSecurityLabels(t.spec!.podSecurity),
+        [SERVICE_TYPES_LABEL]: serviceTypesLabel(t),
         ...(opts.orphaned ? { [ORPHANED]: 'true' } : {}),
         ...(t.spec!.suspended ? { [SUSPENDED]: 'true' } : {}),
       },
