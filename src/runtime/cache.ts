@@ -5,7 +5,7 @@
  * that vanished, and backoff with jitter on any other error.
  */
 import type { KubeClient, Status, WatchEvent } from './kube.js';
-import { ApiError, isGone } from './kube.js';
+import { ApiError, isGone, sleep } from './kube.js';
 import type { Logger } from './log.js';
 import { errorMessage, rootLogger } from './log.js';
 import type { ResourceType } from './resources.js';
@@ -27,6 +27,8 @@ export interface InformerOptions {
   labelSelector?: string;
   /** Such as `metadata.name=x`: with RBAC resourceNames, a peer may watch exactly one object. */
   fieldSelector?: string;
+  /** Objects kept, checked here too: a peer's server may send more than its selector allows. */
+  accept?: (obj: KubeObject) => boolean;
   pageSize?: number;
   /** Server-side watch timeout; randomized so that many watches do not reconnect together. */
   watchTimeoutSeconds?: () => number;
@@ -52,17 +54,18 @@ function slim<T extends KubeObject>(obj: T): T {
   return { ...obj, metadata };
 }
 
-/** Waits `ms`, or less if the signal aborts; leaves no listener behind either way. */
-const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
+/** A watch that ends on its own within this time without any event has ended "at once". */
+export const QUICK_WATCH_END_MS = 1_000;
+
+/** Exponential backoff with jitter: between half and all of base * 2^attempt, at most max. */
+export function backoffDelay(attempt: number, base: number, max: number, random = Math.random): number {
+  return Math.min(max, base * 2 ** Math.min(attempt, 16)) * (0.5 + random() / 2);
+}
+
+/** How a watch went: an end at once with no event is counted, anything else resets the count. */
+export function quickEnds(previous: number, watch: { events: number; durationMs: number }): number {
+  return watch.events === 0 && watch.durationMs < QUICK_WATCH_END_MS ? previous + 1 : 0;
+}
 
 export class Informer<T extends KubeObject = KubeObject> {
   private readonly store = new Map<string, T>();
@@ -74,7 +77,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   private syncWaiters: (() => void)[] = [];
   private running?: Promise<void>;
   /** Counters for tests and benchmarks: how often the cache listed and watched. */
-  readonly stats = { lists: 0, watches: 0, watchdogRestarts: 0, errors: 0 };
+  readonly stats = { lists: 0, watches: 0, watchdogRestarts: 0, errors: 0, quickEnds: 0 };
   /** The error of the last failed list or watch, until one succeeds again. */
   lastError?: string;
 
@@ -125,11 +128,14 @@ export class Informer<T extends KubeObject = KubeObject> {
   private async run(): Promise<void> {
     const { base, max } = this.opts.backoffMs ?? { base: 200, max: 30_000 };
     let failures = 0;
+    let quick = 0;
     while (!this.abort.signal.aborted) {
       try {
         if (!this.resourceVersion) await this.relist();
-        await this.watchOnce();
+        quick = quickEnds(quick, await this.watchOnce());
         failures = 0;
+        // A server that ends every watch at once would otherwise be asked again in a tight loop.
+        if (quick > 0 && !this.abort.signal.aborted) await this.waitAfterQuickEnd(quick, base, max);
       } catch (e) {
         if (this.abort.signal.aborted) break;
         this.stats.errors++;
@@ -140,7 +146,7 @@ export class Informer<T extends KubeObject = KubeObject> {
           continue;
         }
         failures++;
-        const delay = Math.min(max, base * 2 ** Math.min(failures, 16)) * (0.5 + Math.random() / 2);
+        const delay = backoffDelay(failures, base, max);
         this.log.warn('list/watch failed, retrying', {
           error: errorMessage(e),
           retryInMs: Math.round(delay),
@@ -150,8 +156,18 @@ export class Informer<T extends KubeObject = KubeObject> {
     }
   }
 
+  private async waitAfterQuickEnd(quick: number, base: number, max: number): Promise<void> {
+    this.stats.quickEnds++;
+    const delay = backoffDelay(quick, base, max);
+    this.log.warn('watch ended at once without any event, reopening it later', {
+      retryInMs: Math.round(delay),
+    });
+    await sleep(delay, this.abort.signal);
+  }
+
   private async relist(): Promise<void> {
-    const items: T[] = [];
+    // Keyed, so that a server repeating objects over endless pages cannot grow the list.
+    const items = new Map<string, T>();
     let cont: string | undefined;
     let rv: string;
     const { resource, namespace, labelSelector, fieldSelector, pageSize = 500 } = this.opts;
@@ -161,8 +177,13 @@ export class Informer<T extends KubeObject = KubeObject> {
         signal: this.abort.signal,
       });
       // List items come without apiVersion/kind; watch events carry them. Give both one shape.
-      for (const item of page.items)
-        items.push(slim({ ...item, apiVersion: apiVersionOf(resource), kind: resource.kind }));
+      for (const item of page.items) {
+        if (this.opts.accept && !this.opts.accept(item)) continue;
+        items.set(
+          this.keyOf(item),
+          slim({ ...item, apiVersion: apiVersionOf(resource), kind: resource.kind }),
+        );
+      }
       cont = page.metadata.continue || undefined;
       rv = page.metadata.resourceVersion;
     } while (cont);
@@ -177,8 +198,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   }
 
   /** Makes the store equal to a fresh list, emitting the events a watch would have delivered. */
-  private replace(items: T[]): void {
-    const fresh = new Map(items.map((o) => [this.keyOf(o), o]));
+  private replace(fresh: Map<string, T>): void {
     for (const [key, old] of this.store) {
       if (!fresh.has(key)) {
         this.store.delete(key);
@@ -195,7 +215,8 @@ export class Informer<T extends KubeObject = KubeObject> {
     this.emit(old ? 'update' : 'add', obj, old);
   }
 
-  private async watchOnce(): Promise<void> {
+  /** One watch until it ends; says how many events it delivered and how long it lived. */
+  private async watchOnce(): Promise<{ events: number; durationMs: number }> {
     const { resource, namespace, labelSelector, fieldSelector, inactivityMs = 90_000 } = this.opts;
     const timeoutSeconds = this.opts.watchTimeoutSeconds?.() ?? 300 + Math.floor(Math.random() * 300);
     const ctl = new AbortController();
@@ -203,6 +224,8 @@ export class Informer<T extends KubeObject = KubeObject> {
     this.abort.signal.addEventListener('abort', stopOnAbort, { once: true });
     let watchdog = setTimeout(() => ctl.abort(), inactivityMs);
     this.stats.watches++;
+    const started = Date.now();
+    let events = 0;
     try {
       await this.client.watch<T | Status>(
         collectionPath(resource, namespace),
@@ -214,6 +237,7 @@ export class Informer<T extends KubeObject = KubeObject> {
           fieldSelector,
         },
         (event) => {
+          events++;
           clearTimeout(watchdog);
           watchdog = setTimeout(() => ctl.abort(), inactivityMs);
           this.handleEvent(event);
@@ -227,6 +251,7 @@ export class Informer<T extends KubeObject = KubeObject> {
           resourceVersion: this.resourceVersion,
         });
       }
+      return { events, durationMs: Date.now() - started };
     } finally {
       clearTimeout(watchdog);
       this.abort.signal.removeEventListener('abort', stopOnAbort);
@@ -241,7 +266,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     }
     const obj = slim(event.object as T);
     this.resourceVersion = obj.metadata.resourceVersion ?? this.resourceVersion;
-    if (event.type === 'BOOKMARK') return;
+    if (event.type === 'BOOKMARK' || (this.opts.accept && !this.opts.accept(obj))) return;
     const key = this.keyOf(obj);
     if (event.type === 'DELETED') {
       const old = this.store.get(key);

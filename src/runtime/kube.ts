@@ -51,6 +51,121 @@ export interface WatchEvent<T = unknown> {
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 
+/**
+ * What a client reads and sends at most. Off unless given: the local API server is trusted, a
+ * peer's is not, so that a hostile peer cannot make the operator buffer or send without end.
+ */
+export interface ClientLimits {
+  /** Bytes of one response body: a get, a list page, an error. */
+  maxResponseBytes?: number;
+  /** Bytes of one watch event line. */
+  maxWatchLineBytes?: number;
+  /** A request budget (watches included): `perSecond` on average, up to `burst` at once. */
+  requests?: { perSecond: number; burst: number };
+}
+
+/** Credentials given inline, as the operator parsed them: nothing to run and no file to read. */
+export interface InlineCredentials {
+  /** https://host[:port] */
+  server: string;
+  /** Base64 PEM of the CA that the server's certificate must chain to. */
+  caData: string;
+  /** The name the serving certificate must carry, when it differs from the server's host. */
+  tlsServerName?: string;
+  token?: string;
+  certData?: string;
+  keyData?: string;
+}
+
+/** Puts the authentication of a request into its options; KubeConfig is one. */
+interface Authenticator {
+  applyToHTTPSOptions(o: https.RequestOptions): Promise<void>;
+}
+
+/** The TLS material and bearer token of inline credentials, the same for every request. */
+function inlineAuthenticator(c: InlineCredentials): Authenticator {
+  const decode = (b64?: string): Buffer | undefined => (b64 ? Buffer.from(b64, 'base64') : undefined);
+  const [ca, cert, key] = [decode(c.caData), decode(c.certData), decode(c.keyData)];
+  return {
+    applyToHTTPSOptions: (o) => {
+      Object.assign(o, { ca, cert, key, rejectUnauthorized: true, servername: c.tlsServerName });
+      if (c.token) o.headers = { ...o.headers, authorization: `Bearer ${c.token}` };
+      return Promise.resolve();
+    },
+  };
+}
+
+/** Waits `ms`, or less if the signal aborts; leaves no listener behind either way. */
+export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+
+/** A token bucket: `perSecond` tokens a second, at most `burst` saved up; a reservation may queue. */
+export class TokenBucket {
+  private tokens: number;
+  private last: number;
+
+  constructor(
+    private readonly perSecond: number,
+    private readonly burst: number,
+    now = Date.now(),
+  ) {
+    this.tokens = burst;
+    this.last = now;
+  }
+
+  /** Takes one token and returns how many milliseconds to wait before using it. */
+  reserve(now = Date.now()): number {
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) * this.perSecond) / 1000);
+    this.last = now;
+    this.tokens -= 1;
+    return this.tokens >= 0 ? 0 : (-this.tokens * 1000) / this.perSecond;
+  }
+}
+
+const tooLarge = (what: string, maxBytes: number, part: string): ApiError =>
+  new ApiError(0, 'ResponseTooLarge', `${what}: response too large, ${part} exceeds ${maxBytes} bytes`);
+
+/** Splits a byte stream into lines; a line growing past maxBytes is refused before more is buffered. */
+export class LineSplitter {
+  private parts: Buffer[] = [];
+  private size = 0;
+
+  constructor(
+    private readonly maxBytes = Infinity,
+    private readonly what = 'stream',
+  ) {}
+
+  /** The lines that this chunk completes; throws ApiError ResponseTooLarge on an overlong line. */
+  push(chunk: Buffer): string[] {
+    const lines: string[] = [];
+    let start = 0;
+    let nl: number;
+    while ((nl = chunk.indexOf(10, start)) >= 0) {
+      this.add(chunk.subarray(start, nl));
+      lines.push(Buffer.concat(this.parts, this.size).toString('utf8'));
+      this.parts = [];
+      this.size = 0;
+      start = nl + 1;
+    }
+    if (start < chunk.length) this.add(chunk.subarray(start));
+    return lines;
+  }
+
+  private add(part: Buffer): void {
+    if (this.size + part.length > this.maxBytes) throw tooLarge(this.what, this.maxBytes, 'a line');
+    this.parts.push(part);
+    this.size += part.length;
+  }
+}
+
 export function buildPath(path: string, query?: Query): string {
   const params = new URLSearchParams();
   for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) params.set(k, String(v));
@@ -61,18 +176,22 @@ export function buildPath(path: string, query?: Query): string {
 export class KubeClient {
   private readonly url: URL;
   private readonly agent: http.Agent;
+  private readonly budget?: TokenBucket;
+  /** Aborted when this process must stop talking to the API server at once (leader lease lost). */
+  private readonly fence = new AbortController();
 
   private constructor(
-    private readonly kc: KubeConfig,
+    server: string,
+    private readonly auth: Authenticator,
     readonly userAgent: string,
+    private readonly limits: ClientLimits = {},
   ) {
-    const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new Error('kubeconfig has no current cluster');
-    this.url = new URL(cluster.server);
+    this.url = new URL(server);
     this.agent =
       this.url.protocol === 'https:'
         ? new https.Agent({ keepAlive: true })
         : new http.Agent({ keepAlive: true });
+    if (limits.requests) this.budget = new TokenBucket(limits.requests.perSecond, limits.requests.burst);
   }
 
   /** Loads from a kubeconfig path, from KUBECONFIG/~/.kube/config, or from the in-cluster service account. */
@@ -80,13 +199,24 @@ export class KubeClient {
     const kc = new KubeConfig();
     if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
     else kc.loadFromDefault();
-    return new KubeClient(kc, opts.userAgent ?? 'secovia-operator');
+    const cluster = kc.getCurrentCluster();
+    if (!cluster) throw new Error('kubeconfig has no current cluster');
+    return new KubeClient(cluster.server, kc, opts.userAgent ?? 'secovia-operator');
   }
 
-  static fromString(kubeconfig: string, userAgent = 'secovia-operator'): KubeClient {
-    const kc = new KubeConfig();
-    kc.loadFromString(kubeconfig);
-    return new KubeClient(kc, userAgent);
+  /**
+   * A client of a peer: built from inline credentials alone, so that nothing of a kubeconfig is
+   * run or read, with limits on what it reads and how often it asks.
+   */
+  static fromPeer(credentials: InlineCredentials, userAgent: string, limits: ClientLimits): KubeClient {
+    if (new URL(credentials.server).protocol !== 'https:')
+      throw new Error('a peer is reached over https only');
+    return new KubeClient(credentials.server, inlineAuthenticator(credentials), userAgent, limits);
+  }
+
+  /** From now on no request is sent, and those in flight are aborted: a replica that lost the lease writes nothing. */
+  fenceOff(reason: Error): void {
+    this.fence.abort(reason);
   }
 
   /** Closes idle keep-alive connections so that a stopped operator leaves nothing open. */
@@ -136,25 +266,21 @@ export class KubeClient {
       req.on('response', (res) => {
         restClientRequests.inc({ code: String(res.statusCode), method: 'WATCH', host: this.host });
         if (res.statusCode !== 200) {
-          readBody(res).then(
+          readBody(res, this.limits.maxResponseBytes, `WATCH ${path}`).then(
             (text) => reject(apiErrorFrom(res.statusCode ?? 0, safeJson(text), 'WATCH', path)),
             reject,
           );
           return;
         }
-        let buffered = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          buffered += chunk;
-          let nl: number;
+        const lines = new LineSplitter(this.limits.maxWatchLineBytes, `WATCH ${path}`);
+        res.on('data', (chunk: Buffer) => {
           try {
-            while ((nl = buffered.indexOf('\n')) >= 0) {
-              const line = buffered.slice(0, nl).trim();
-              buffered = buffered.slice(nl + 1);
-              if (line) onEvent(JSON.parse(line) as WatchEvent<T>);
+            for (const line of lines.push(chunk)) {
+              const text = line.trim();
+              if (text) onEvent(JSON.parse(text) as WatchEvent<T>);
             }
           } catch (e) {
-            // The consumer refused an event (e.g. an ERROR event): end this stream with that error.
+            // An overlong line, or the consumer refused an event (e.g. an ERROR event): end the stream.
             req.destroy();
             reject(e);
           }
@@ -181,7 +307,10 @@ export class KubeClient {
     });
     return new Promise((resolve, reject) => {
       req.on('response', (res) =>
-        readBody(res).then((text) => resolve({ status: res.statusCode ?? 0, text }), reject),
+        readBody(res, this.limits.maxResponseBytes, `${method} ${path}`).then(
+          (text) => resolve({ status: res.statusCode ?? 0, text }),
+          reject,
+        ),
       );
       req.on('error', reject);
       req.end(body);
@@ -193,9 +322,13 @@ export class KubeClient {
     pathAndQuery: string,
     o: { contentType?: string; contentLength?: number; timeoutMs?: number; signal?: AbortSignal },
   ): Promise<http.ClientRequest> {
+    if (this.fence.signal.aborted) throw this.fence.signal.reason;
+    // A peer's budget: a hostile peer that ends every request at once is not asked again at once.
+    const wait = this.budget?.reserve() ?? 0;
+    if (wait > 0) await sleep(wait, o.signal);
     const options: https.RequestOptions = { headers: {} };
     // Re-read credentials on every request: tokens rotate (projected service account tokens, exec plugins).
-    await this.kc.applyToHTTPSOptions(options);
+    await this.auth.applyToHTTPSOptions(options);
     const headers: http.OutgoingHttpHeaders = {
       ...(options.headers as http.OutgoingHttpHeaders),
       accept: 'application/json',
@@ -215,7 +348,7 @@ export class KubeClient {
       headers,
       agent: this.tlsAgent(options),
       auth: options.auth,
-      signal: o.signal,
+      signal: o.signal ? AbortSignal.any([o.signal, this.fence.signal]) : this.fence.signal,
     });
     if (o.timeoutMs)
       req.setTimeout(o.timeoutMs, () =>
@@ -247,10 +380,21 @@ export class KubeClient {
   }
 }
 
-function readBody(res: http.IncomingMessage): Promise<string> {
+/** The body of a response, refused (and its connection closed) once it grows past maxBytes. */
+function readBody(res: http.IncomingMessage, maxBytes = Infinity, what = 'response'): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    res.on('data', (c: Buffer) => chunks.push(c));
+    let size = 0;
+    const refuse = (): void => {
+      res.destroy();
+      reject(tooLarge(what, maxBytes, 'the body'));
+    };
+    if (Number(res.headers['content-length'] ?? 0) > maxBytes) return refuse();
+    res.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > maxBytes) return refuse();
+      chunks.push(c);
+    });
     res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     res.on('error', reject);
   });

@@ -4,50 +4,64 @@
  * the client and its watch at once; nothing of the credentials is ever logged or reported.
  */
 import { createHash, X509Certificate } from 'node:crypto';
-import { KubeConfig } from '@kubernetes/client-node';
 import { Informer } from '../../runtime/cache.js';
-import { KubeClient } from '../../runtime/kube.js';
+import { KubeClient, type ClientLimits } from '../../runtime/kube.js';
 import type { Logger } from '../../runtime/log.js';
 import { errorMessage } from '../../runtime/log.js';
 import { resources } from '../../runtime/resources.js';
 import type { KubeObject } from '../../runtime/types.js';
+import { CredentialsRefused, parsePeerKubeconfig, type PeerAccess } from './credentials.js';
 import { EXPORT_DATA_KEY, exportName, type Peer } from './exchange.js';
 
 /** Probes never come closer than this, whatever triggers the reconcile (a per-peer rate limit). */
 const MIN_PROBE_GAP_MS = 2_000;
 const PROBE_TIMEOUT_MS = 5_000;
 
+/**
+ * What is read from a peer, at most: an export ConfigMap holds at most 1 MiB, and a peer is asked
+ * a few times a second at most, whatever it answers.
+ */
+export const PEER_LIMITS: ClientLimits = {
+  maxResponseBytes: 2 * 1024 * 1024,
+  maxWatchLineBytes: 2 * 1024 * 1024,
+  requests: { perSecond: 5, burst: 10 },
+};
+
 export interface Credentials {
-  kubeconfig: string;
+  /** The restricted shape of the peer's kubeconfig: the only thing the peer client is built from. */
+  access: PeerAccess;
   /** When the token or client certificate expires, when it says. */
   expiresAt?: string;
 }
+
+export type CredentialsProblem = {
+  /** CredentialsUnavailable: no Secret or key; CredentialsRejected: a kubeconfig that is not accepted. */
+  reason: 'CredentialsUnavailable' | 'CredentialsRejected';
+  problem: string;
+};
 
 /** Reads a peer's kubeconfig from its Secret; the error says what is wrong without any secret content. */
 export function credentialsFrom(
   peer: Peer,
   secret: KubeObject | undefined,
-): Credentials | { problem: string } {
+): Credentials | CredentialsProblem {
   const { namespace, name, key } = peer.kubeconfigSecretRef;
   const where = `Secret ${namespace}/${name}`;
-  if (!secret) return { problem: `${where} not found` };
+  if (!secret) return { reason: 'CredentialsUnavailable', problem: `${where} not found` };
   const data = (secret as { data?: Record<string, string> }).data?.[key];
-  if (!data) return { problem: `${where} has no key ${key}` };
-  const kubeconfig = Buffer.from(data, 'base64').toString('utf8');
-  const kc = new KubeConfig();
+  if (!data) return { reason: 'CredentialsUnavailable', problem: `${where} has no key ${key}` };
   try {
-    kc.loadFromString(kubeconfig);
-  } catch {
-    return { problem: `${where} key ${key} is not a valid kubeconfig` };
+    const access = parsePeerKubeconfig(Buffer.from(data, 'base64').toString('utf8'));
+    return { access, expiresAt: expiryOf(access) };
+  } catch (e) {
+    // Only refusals are reported as they are: their messages name fields, never values.
+    const why = e instanceof CredentialsRefused ? e.message : 'the kubeconfig cannot be read';
+    return { reason: 'CredentialsRejected', problem: `${where} key ${key}: ${why}` };
   }
-  if (!kc.getCurrentCluster())
-    return { problem: `${where} key ${key}: the kubeconfig has no current cluster` };
-  return { kubeconfig, expiresAt: expiryOf(kc) };
 }
 
 /** The `exp` of a JWT bearer token, or the end of validity of a client certificate. */
-export function expiryOf(kc: KubeConfig): string | undefined {
-  const user = kc.getCurrentUser();
+export function expiryOf(user: { token?: string; certData?: string }): string | undefined {
   try {
     if (user?.token?.split('.').length === 3) {
       const claims = JSON.parse(Buffer.from(user.token.split('.')[1]!, 'base64url').toString('utf8')) as {
@@ -99,7 +113,7 @@ export class PeerLink {
   }) {
     ({ fingerprint: this.fingerprint, credentials: this.credentials, peer: this.peer } = o);
     ({ localMember: this.localMember, log: this.log, onChange: this.onChange } = o);
-    this.client = KubeClient.fromString(o.credentials.kubeconfig, 'secovia-operator-federation');
+    this.client = KubeClient.fromPeer(o.credentials.access, 'secovia-operator-federation', PEER_LIMITS);
     this.exports = this.watchExport();
   }
 
@@ -108,6 +122,9 @@ export class PeerLink {
       resource: resources.ConfigMap,
       namespace: this.peer.exportNamespace,
       fieldSelector: `metadata.name=${exportName(this.localMember)}`,
+      accept: (o) =>
+        o.metadata.name === exportName(this.localMember) &&
+        o.metadata.namespace === this.peer.exportNamespace,
       backoffMs: { base: 500, max: 30_000 },
       logger: this.log,
     });
@@ -183,7 +200,7 @@ export class PeerLinks {
   link(federation: string, peer: Peer, localMember: string, credentials: Credentials): PeerLink {
     const key = `${federation}/${peer.name}`;
     const fingerprint = createHash('sha256')
-      .update([credentials.kubeconfig, peer.exportNamespace, localMember].join('\0'))
+      .update([JSON.stringify(credentials.access), peer.exportNamespace, localMember].join('\0'))
       .digest('hex');
     const existing = this.links.get(key);
     if (existing?.fingerprint === fingerprint) return existing;

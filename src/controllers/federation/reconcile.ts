@@ -281,7 +281,11 @@ async function connect(f: Federation, peer: Peer, ctx: FederationContext, report
   }
   const credentials = credentialsFrom(peer, ctx.secrets.get(ref.name, ref.namespace));
   if ('problem' in credentials) {
-    report.problem = { reason: 'CredentialsUnavailable', message: credentials.problem };
+    report.problem = { reason: credentials.reason, message: credentials.problem };
+    // A refused kubeconfig is a peer's attempt or a mistake: an event once per new refusal.
+    const before = f.status?.peers?.find((p) => p.name === peer.name)?.message;
+    if (credentials.reason === 'CredentialsRejected' && before !== credentials.problem.slice(0, 1024))
+      ctx.manager.events.record(f, 'Warning', 'CredentialsRejected', `${peer.name}: ${credentials.problem}`);
     await ctx.links.drop(f.metadata.name, peer.name);
     return;
   }
