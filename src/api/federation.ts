@@ -12,11 +12,13 @@ import {
   readyColumn,
   setOf,
   statusWith,
+  subject,
   text,
   timestamp,
   withRules,
 } from './common.js';
 import type { KindDefinition } from './crd.js';
+import { containerLimits, resourceQuota } from './govtenant.js';
 
 const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
 
@@ -42,8 +44,33 @@ const peer = z
     exportNamespace: dnsLabel(
       'Namespace of the operator in the peer cluster, where the peer publishes its export for this member.',
     ).default('secovia-system'),
+    importAccess: z
+      .object({
+        admins: z
+          .array(subject)
+          .max(64)
+          .describe(
+            'Local subjects that administer the environment namespaces of tenants imported from this peer.',
+          )
+          .optional(),
+        viewers: z
+          .array(subject)
+          .max(64)
+          .describe(
+            'Local subjects with read-only access to the namespaces of tenants imported from this peer.',
+          )
+          .optional(),
+      })
+      .describe(
+        "Who in this cluster may use the tenants imported from this peer; nobody when unset. The peer's own access subjects never cross the border.",
+      )
+      .optional(),
   })
   .describe('Another member cluster of the federation.');
+
+/** What an imported tenant may use at most, whatever its origin asks for. */
+export const DEFAULT_IMPORT_QUOTA = { cpu: '4', memory: '8Gi', storage: '100Gi', pods: 50 };
+export const DEFAULT_IMPORT_LIMITS = { maxCpu: '2', maxMemory: '4Gi' };
 
 export const federationSpec = withRules(
   z.object({
@@ -80,6 +107,16 @@ export const federationSpec = withRules(
           .enum(['Keep', 'Delete'])
           .default('Keep')
           .describe('What happens to the imports when this Federation is deleted: Keep (default) or Delete.'),
+        maxQuota: resourceQuota
+          .default(DEFAULT_IMPORT_QUOTA)
+          .describe(
+            'Most that each environment of an imported tenant gets (its ResourceQuota), whatever the origin asks for; a key left out is not capped.',
+          ),
+        maxLimits: containerLimits
+          .default(DEFAULT_IMPORT_LIMITS)
+          .describe(
+            'Most that one container of an imported tenant may use (its LimitRange); defaults above these maxima are lowered to them.',
+          ),
       })
       .prefault({})
       .describe('What this cluster takes from its peers; it only ever writes into itself.'),

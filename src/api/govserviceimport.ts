@@ -9,9 +9,11 @@ import {
   imageVersion,
   readyColumn,
   statusWith,
-  text,
 } from './common.js';
 import type { KindDefinition } from './crd.js';
+
+/** A link that a person or a program will follow: https only, a host, no white space or quotes. */
+const HTTPS_URL = /^https:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?(\/[^\s"'<>\\]*)?$/;
 
 export const govServiceImportSpec = z
   .object({
@@ -21,7 +23,14 @@ export const govServiceImportSpec = z
     service: dnsLabel('Name of the GovService at its origin.'),
     class: dnsLabel('GovServiceClass of the service.'),
     version: imageVersion('Version the origin runs.').optional(),
-    url: text(2048, 'Address at which the service is reached.').optional(),
+    url: z
+      .string()
+      .max(2048)
+      .regex(HTTPS_URL, 'must be an https:// address without spaces, such as https://permits.example')
+      .describe(
+        'Address at which the service is reached: https:// only, since people and programs follow it.',
+      )
+      .optional(),
     classification: classification.describe(
       'Classification of the data of the owning tenant: public, internal, confidential or restricted.',
     ),

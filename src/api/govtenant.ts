@@ -27,7 +27,7 @@ const isCidr = (v: string): boolean => z.union([z.cidrv4(), z.cidrv6()]).safePar
 /** Service types a tenant may allow, in the order the namespace label lists them. */
 export const SERVICE_TYPES = ['ClusterIP', 'NodePort', 'LoadBalancer'] as const;
 
-const resourceQuota = z.object({
+export const resourceQuota = z.object({
   cpu: quantity('CPU that the pods of one environment may use in total, such as "16" or 500m.').optional(),
   memory: quantity('Memory that the pods of one environment may use in total, such as 64Gi.').optional(),
   storage: quantity(
@@ -42,7 +42,7 @@ const quantityAtLeast = (max: 'maxCpu' | 'maxMemory', dflt: 'defaultCpu' | 'defa
   fieldPath: `.${max}`,
 });
 
-const containerLimits = withRules(
+export const containerLimits = withRules(
   z.object({
     defaultCpu: quantity('CPU given to a container that asks for none, such as 250m.').optional(),
     defaultMemory: quantity('Memory given to a container that asks for none, such as 256Mi.').optional(),
@@ -226,6 +226,13 @@ export const govTenantStatus = statusWith(
     services: count('Number of GovServices in the environment namespaces.').optional(),
     environments: listMapOf(environmentStatus, 'name', { max: 16 })
       .describe('Observed state per environment.')
+      .optional(),
+    retainedNamespaces: z
+      .array(dnsLabel('A namespace name.'))
+      .max(64)
+      .describe(
+        'Namespaces this tenant created and left behind (deletionPolicy Retain, environment removed): kept with their data, without the tenant label or its access, until removed by hand.',
+      )
       .optional(),
     conflicts: z
       .array(conflict)

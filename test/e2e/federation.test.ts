@@ -3,22 +3,18 @@
  * read-only credentials to the others: residency enforced on both sides, imports kept equal to
  * their origin, conflicts left alone, withdrawal, credential rotation and a partition.
  */
-import { readFileSync } from 'node:fs';
-import { stringify } from 'yaml';
 import type { KubeClient } from '../../src/runtime/kube.js';
 import type { Manager } from '../../src/runtime/manager.js';
 import { registry } from '../../src/runtime/metrics.js';
 import type { KubeObject } from '../../src/runtime/types.js';
 import type { ControlPlane } from '../harness/controlplane.js';
+import { clientFor, conditionOf, controlPlaneWithCrds, eventually, getObject } from './support.js';
 import {
-  clientFor,
-  conditionOf,
-  controlPlaneWithCrds,
-  eventually,
-  getObject,
-  ROOT,
-  startInProcessOperator,
-} from './support.js';
+  exportReaderToken,
+  peerKubeconfig,
+  startOperatorAsInstall,
+  storePeerCredentials,
+} from './federation-support.js';
 
 const NS = 'secovia-system';
 const API = '/apis/gov.secovia.eu/v1alpha1';
@@ -46,98 +42,13 @@ async function create(client: KubeClient, path: string, body: object): Promise<K
   return client.request<KubeObject>('POST', path, { body });
 }
 
-/** On `exporter`, a ServiceAccount that may read exactly the export for `peer`; returns a token of it. */
-async function peerToken(exporter: Member, peer: string, account = `peer-${peer}`): Promise<string> {
-  const c = exporter.client;
-  const rbac = '/apis/rbac.authorization.k8s.io/v1/namespaces/secovia-system';
-  await create(c, `/api/v1/namespaces/${NS}/serviceaccounts`, { metadata: { name: account } });
-  await create(c, `${rbac}/roles`, {
-    metadata: { name: account },
-    rules: [
-      {
-        apiGroups: [''],
-        resources: ['configmaps'],
-        resourceNames: [`secovia-export-${peer}`],
-        verbs: ['get', 'list', 'watch'],
-      },
-    ],
-  });
-  await create(c, `${rbac}/rolebindings`, {
-    metadata: { name: account },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: account },
-    subjects: [{ kind: 'ServiceAccount', name: account, namespace: NS }],
-  });
-  const req = await c.request<{ status: { token: string } }>(
-    'POST',
-    `/api/v1/namespaces/${NS}/serviceaccounts/${account}/token`,
-    {
-      body: {
-        apiVersion: 'authentication.k8s.io/v1',
-        kind: 'TokenRequest',
-        spec: { expirationSeconds: 7200 },
-      },
-    },
-  );
-  return req.status.token;
-}
+const peerToken = (exporter: Member, peer: string, account?: string): Promise<string> =>
+  exportReaderToken(exporter.client, peer, account);
 
-function kubeconfig(exporter: Member, token: string): string {
-  return stringify({
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [
-      {
-        name: exporter.name,
-        cluster: {
-          server: exporter.cp.server,
-          'certificate-authority-data': readFileSync(exporter.cp.caFile).toString('base64'),
-        },
-      },
-    ],
-    users: [{ name: 'peer', user: { token } }],
-    contexts: [{ name: exporter.name, context: { cluster: exporter.name, user: 'peer' } }],
-    'current-context': exporter.name,
-  });
-}
+const startOperator = (m: Member): Promise<Manager> => startOperatorAsInstall(m.cp);
 
-/**
- * The operator with the install's own ServiceAccount and generated least-privilege roles, not an
- * admin: every federation request must be one that the permission table grants.
- */
-async function startOperator(m: Member): Promise<Manager> {
-  const applied = await m.cp.kubectl(['apply', '-k', `${ROOT}config/rbac`]);
-  if (applied.code !== 0) throw new Error(`config/rbac not applied: ${applied.stderr}`);
-  const token = await m.client.request<{ status: { token: string } }>(
-    'POST',
-    `/api/v1/namespaces/${NS}/serviceaccounts/secovia-operator/token`,
-    {
-      body: {
-        apiVersion: 'authentication.k8s.io/v1',
-        kind: 'TokenRequest',
-        spec: { expirationSeconds: 7200 },
-      },
-    },
-  );
-  return startInProcessOperator(
-    m.cp,
-    NS,
-    m.cp.kubeconfigFor({ token: token.status.token, name: 'operator' }),
-  );
-}
-
-async function putCredentials(importer: Member, exporter: Member, token: string): Promise<void> {
-  const body = {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name: `peer-${exporter.name}`, namespace: NS },
-    stringData: { kubeconfig: kubeconfig(exporter, token) },
-  };
-  await importer.client.request('PATCH', `/api/v1/namespaces/${NS}/secrets/peer-${exporter.name}`, {
-    query: { fieldManager: 'e2e', force: true },
-    contentType: 'application/apply-patch+yaml',
-    body,
-  });
-}
+const putCredentials = (importer: Member, exporter: Member, token: string): Promise<void> =>
+  storePeerCredentials(importer.client, exporter.name, peerKubeconfig(exporter.name, exporter.cp, token));
 
 function federation(self: Member, accept: string[]): object {
   const others = Object.values(members).filter((m) => m !== self);

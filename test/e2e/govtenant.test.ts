@@ -153,10 +153,10 @@ describe('GovTenant reconciler', () => {
     });
   });
 
-  it("Delete never removes a namespace the tenant did not create, even one labelled as the tenant's", async () => {
+  it("never adopts a namespace it did not create, even one labelled as the tenant's, and Delete leaves it", async () => {
     const name = uniqueName('mk-');
-    // A namespace that someone labelled by hand as this tenant's: it is used, never owned.
-    await client.request('POST', '/api/v1/namespaces', {
+    // A namespace that someone labelled by hand as this tenant's: only the creator uid makes it the tenant's.
+    const forged = await client.request<KubeObject>('POST', '/api/v1/namespaces', {
       body: {
         apiVersion: 'v1',
         kind: 'Namespace',
@@ -167,7 +167,12 @@ describe('GovTenant reconciler', () => {
       },
     });
     await client.request('POST', TENANTS, { body: tenant(name, { deletionPolicy: 'Delete' }) });
-    await readyTenant(name);
+    const t = await eventually(async () => {
+      const obj = await getObject(client, `${TENANTS}/${name}`);
+      return conditionOf(obj, 'NamespacesReady')?.reason === 'NamespaceConflict' ? obj : undefined;
+    });
+    expect(conditionOf(t, 'NamespacesReady')?.message).toContain(`${name}-test`);
+    await eventually(() => getObject(client, `/api/v1/namespaces/${name}-prod`), 30_000, 'own namespace');
     await client.request('DELETE', `${TENANTS}/${name}`);
     await eventually(
       async () => !(await getObject(client, `/api/v1/namespaces/${name}-prod`)),
@@ -176,7 +181,12 @@ describe('GovTenant reconciler', () => {
     );
     const kept = await getObject(client, `/api/v1/namespaces/${name}-test`);
     expect(kept?.metadata.deletionTimestamp).toBeUndefined();
-    expect(kept?.metadata.labels?.['gov.secovia.eu/orphaned']).toBe('true');
+    expect(kept?.metadata.resourceVersion).toBe(forged.metadata.resourceVersion);
+    const bindings = await client.request<{ items: unknown[] }>(
+      'GET',
+      `/apis/rbac.authorization.k8s.io/v1/namespaces/${name}-test/rolebindings`,
+    );
+    expect(bindings.items).toEqual([]);
   }, 120_000);
 
   it('updates status.observedGeneration and namespaces when the spec changes, with no write when nothing changed', async () => {
@@ -434,6 +444,13 @@ describe('GovTenant tenancy', () => {
     const ns = await getObject(client, `/api/v1/namespaces/${name}-prod`);
     expect(ns?.metadata.labels?.['gov.secovia.eu/orphaned']).toBe('true');
     expect(ns?.metadata.deletionTimestamp).toBeUndefined();
+    // Left behind without the tenant's label (no same-tenant policy reaches it) and without its access.
+    expect(ns?.metadata.labels?.['gov.secovia.eu/tenant']).toBeUndefined();
+    const bindings = await client.request<{ items: unknown[] }>(
+      'GET',
+      `/apis/rbac.authorization.k8s.io/v1/namespaces/${name}-prod/rolebindings`,
+    );
+    expect(bindings.items).toEqual([]);
     const cm = await getObject(client, `/api/v1/namespaces/${name}-prod/configmaps/records`);
     expect((cm as unknown as { data: Record<string, string> }).data.register).toBe('Петровић, Јована');
     // Give the garbage collector time to act on any owner reference left behind: there must be none.

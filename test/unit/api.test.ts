@@ -86,6 +86,8 @@ describe('samples', () => {
         onWithdraw: 'Delete',
         staleAfterSeconds: 300,
         onFederationDelete: 'Keep',
+        maxQuota: { cpu: '4', memory: '8Gi', storage: '100Gi', pods: 50 },
+        maxLimits: { maxCpu: '2', maxMemory: '4Gi' },
       },
       syncIntervalSeconds: 60,
     });

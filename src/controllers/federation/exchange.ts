@@ -14,6 +14,7 @@ import type {
   GovServiceImportSpec,
 } from '../../api/index.js';
 import { govServiceClassSpec, govServiceImportSpec, govTenantSpec } from '../../api/index.js';
+import { quantityValue } from '../../runtime/apply.js';
 import { API_VERSION, type KubeObject } from '../../runtime/types.js';
 import { namespaceName } from '../govtenant/desired.js';
 import { serviceUrl } from '../govservice/desired.js';
@@ -33,7 +34,9 @@ export interface Skipped {
     | 'InvalidExport'
     | 'NotAddressedToUs'
     | 'TenantNotImported'
-    | 'NamespaceNotReady';
+    | 'NamespaceNotReady'
+    | 'ReservedNamespace'
+    | 'NamespaceTaken';
   message: string;
 }
 
@@ -129,6 +132,7 @@ export function exportFor({ federation, peer, tenants, services, classes }: Expo
     });
     return false;
   });
+  const received = new Set(exported.map((t) => t.metadata.name));
   const namespaces = new Map(
     exported.flatMap((t) => t.spec!.environments.map((e) => [namespaceName(t.metadata.name, e.name), t])),
   );
@@ -144,7 +148,9 @@ export function exportFor({ federation, peer, tenants, services, classes }: Expo
       kind: EXPORT_KIND,
       from: { member: spec.localMember, country: spec.localCountry },
       to: { member: peer.name, country: peer.country },
-      tenants: exported.map((t) => ({ name: t.metadata.name, spec: t.spec })).sort(byName),
+      tenants: exported
+        .map((t) => ({ name: t.metadata.name, spec: exportedTenantSpec(t.spec!, received) }))
+        .sort(byName),
       serviceClasses: classes
         .filter((c) => c.spec && classNames.has(c.metadata.name) && !isImported(c))
         .map((c) => ({ name: c.metadata.name, spec: c.spec }))
@@ -167,6 +173,30 @@ export function exportFor({ federation, peer, tenants, services, classes }: Expo
   };
 }
 
+type TenantSpec = NonNullable<GovTenant['spec']>;
+
+/**
+ * The part of a tenant a peer needs to run or list it, and nothing else: no contacts, no access
+ * subjects, no egress ranges, and only the allowFromTenants that the same peer also receives.
+ * The README's "What crosses the border" table lists these fields.
+ */
+export function exportedTenantSpec(spec: TenantSpec, received: Set<string>): z.input<typeof govTenantSpec> {
+  const allowFrom = (spec.network?.allowFromTenants ?? []).filter((n) => received.has(n));
+  return {
+    displayName: spec.displayName,
+    country: spec.country,
+    level: spec.level,
+    ...(spec.officialId ? { officialId: spec.officialId } : {}),
+    environments: spec.environments,
+    ...(spec.quota ? { quota: spec.quota } : {}),
+    ...(spec.limits ? { limits: spec.limits } : {}),
+    ...(allowFrom.length ? { network: { isolation: 'strict', allowFromTenants: allowFrom } } : {}),
+    dataResidency: spec.dataResidency,
+    allowedServiceClasses: spec.allowedServiceClasses,
+    suspended: spec.suspended,
+  };
+}
+
 /** What to import from one peer: desired local objects, and what was refused with why. */
 export interface ImportPlan {
   tenants: KubeObject[];
@@ -184,7 +214,34 @@ export interface ImportInput {
   document: unknown;
   /** Last contact time when the peer has been out of reach for too long. */
   staleSince?: string;
+  /** What exists in this cluster: names an import must not take. Empty when not given. */
+  local?: LocalView;
 }
+
+/** The local facts an import is checked against, read from this cluster's caches. */
+export interface LocalView {
+  /** Namespaces no import may ever use: kube-*, default, the operator's, the ingress controller's. */
+  reserved: (namespace: string) => boolean;
+  /** Existing namespaces and the uid of the tenant that created each (undefined: not made by a tenant). */
+  namespaces: Map<string, string | undefined>;
+  /** Existing tenants: uid, and whether this federation imported it from this peer. */
+  tenants: Map<string, { uid?: string; fromThisPeer: boolean }>;
+  /** Namespace -> the tenant whose spec names it as an environment. */
+  claimed: Map<string, string>;
+}
+
+const EMPTY_VIEW: LocalView = {
+  reserved: () => false,
+  namespaces: new Map(),
+  tenants: new Map(),
+  claimed: new Map(),
+};
+
+/** Namespaces that belong to the platform, never to a tenant, local or imported. */
+export const reservedNamespaces =
+  (platform: string[]) =>
+  (namespace: string): boolean =>
+    namespace === 'default' || namespace.startsWith('kube-') || platform.includes(namespace);
 
 const issues = (e: z.ZodError): string =>
   e.issues
@@ -218,7 +275,13 @@ function refuseDocument(spec: FederationSpec, peer: Peer, doc: ExportDocument): 
  * The importer's own decision on a peer's export: only from accepted countries, only tenants that
  * may live in this member's country, only valid specs (checked with this member's own schemas).
  */
-export function importPlan({ federation, peer, document, staleSince }: ImportInput): ImportPlan {
+export function importPlan({
+  federation,
+  peer,
+  document,
+  staleSince,
+  local = EMPTY_VIEW,
+}: ImportInput): ImportPlan {
   const spec = federation.spec!;
   const parsed = exportDocument.safeParse(document);
   if (!parsed.success) {
@@ -249,8 +312,8 @@ export function importPlan({ federation, peer, document, staleSince }: ImportInp
     ...(staleSince ? { annotations: { [STALE_SINCE]: staleSince } } : {}),
   });
   const skipped: Skipped[] = [];
-  const build: Build = { peer, skipped, meta };
-  const tenants = importTenants(spec, doc, build);
+  const build: Build = { spec, peer, skipped, meta, local };
+  const tenants = importTenants(doc, build);
   const classes = doc.serviceClasses.flatMap(({ name, spec: classSpec }) => {
     const checked = govServiceClassSpec.safeParse(classSpec);
     if (checked.success && isDnsLabel(name))
@@ -266,32 +329,153 @@ export function importPlan({ federation, peer, document, staleSince }: ImportInp
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const isDnsLabel = (s: string): boolean => DNS_LABEL.test(s);
 
-/** What every imported object is built with: its peer, the list of refusals, and its metadata. */
+/** What every imported object is built with: its federation and peer, the refusals, metadata, local facts. */
 interface Build {
+  spec: FederationSpec;
   peer: Peer;
   skipped: Skipped[];
   meta: (name: string, namespace?: string) => KubeObject['metadata'];
+  local: LocalView;
 }
 
-function importTenants(spec: FederationSpec, doc: ExportDocument, { skipped, meta }: Build) {
-  return doc.tenants.flatMap(({ name, spec: tenantSpec }) => {
-    const checked = govTenantSpec.safeParse(tenantSpec);
-    if (!checked.success || !isDnsLabel(name)) {
-      const message = checked.success ? 'name is not a DNS label' : issues(checked.error);
-      skipped.push({ kind: 'GovTenant', name, reason: 'InvalidExport', message });
+/** Tenants are checked one by one, then shaped by local rules knowing which of them were accepted. */
+function importTenants(doc: ExportDocument, build: Build): KubeObject[] {
+  const accepted = doc.tenants.flatMap(({ name, spec }) => {
+    const checked = acceptTenant(name, spec, build);
+    if ('reason' in checked) {
+      build.skipped.push({ kind: 'GovTenant', name, ...checked });
       return [];
     }
-    if (!residencyAllows(spec.localCountry, checked.data)) {
-      skipped.push({
-        kind: 'GovTenant',
-        name,
-        reason: 'DataResidency',
-        message: `${spec.localCountry} is not among the allowed countries ${checked.data.dataResidency.allowedCountries.join(', ')}`,
-      });
-      return [];
-    }
-    return [{ apiVersion: API_VERSION, kind: 'GovTenant', metadata: meta(name), spec: checked.data }];
+    return [{ name, spec: checked }];
   });
+  const sameOrigin = new Set(accepted.map((t) => t.name));
+  return accepted.map(({ name, spec }) => ({
+    apiVersion: API_VERSION,
+    kind: 'GovTenant',
+    metadata: build.meta(name),
+    spec: localTenantSpec(spec, { peer: build.peer, policy: build.spec.import, sameOrigin }),
+  }));
+}
+
+type Refusal = Pick<Skipped, 'reason' | 'message'>;
+
+/** The peer's tenant as this member's schema reads it, or why it is not taken. */
+function acceptTenant(name: string, tenantSpec: unknown, { spec, local, peer }: Build): TenantSpec | Refusal {
+  const checked = govTenantSpec.safeParse(tenantSpec);
+  if (!checked.success || !isDnsLabel(name)) {
+    const message = checked.success ? 'name is not a DNS label' : issues(checked.error);
+    return { reason: 'InvalidExport', message };
+  }
+  if (!residencyAllows(spec.localCountry, checked.data)) {
+    const allowed = checked.data.dataResidency.allowedCountries.join(', ');
+    return {
+      reason: 'DataResidency',
+      message: `${spec.localCountry} is not among the allowed countries ${allowed}`,
+    };
+  }
+  return namespaceRefusal(name, checked.data, local, peer) ?? checked.data;
+}
+
+/**
+ * An import takes only namespaces that are free or that it created itself: never a platform
+ * namespace, another tenant's, or one left behind by a namesake (the creator uid decides).
+ */
+function namespaceRefusal(name: string, t: TenantSpec, local: LocalView, peer: Peer): Refusal | undefined {
+  const self = local.tenants.get(name);
+  if (self && !self.fromThisPeer)
+    return {
+      reason: 'Conflict',
+      message: `GovTenant ${name} exists here and was not created by this federation from ${peer.name}; left untouched`,
+    };
+  for (const env of t.environments) {
+    const ns = namespaceName(name, env.name);
+    if (local.reserved(ns))
+      return {
+        reason: 'ReservedNamespace',
+        message: `environment ${env.name} would take namespace ${ns}, which is reserved for the platform`,
+      };
+    const claimant = local.claimed.get(ns);
+    if (claimant && claimant !== name)
+      return { reason: 'NamespaceTaken', message: `namespace ${ns} is an environment of tenant ${claimant}` };
+    if (!local.namespaces.has(ns)) continue;
+    const creator = local.namespaces.get(ns);
+    if (!self?.fromThisPeer || !creator || creator !== self.uid)
+      return {
+        reason: 'NamespaceTaken',
+        message: `namespace ${ns} exists and was not created by this import from ${peer.name}; it is left untouched`,
+      };
+  }
+  return undefined;
+}
+
+/**
+ * The local tenant an import becomes: identity, environments, residency and suspension follow the
+ * origin; access, isolation, Pod Security, quota, limits and deletion are this member's decisions.
+ */
+export function localTenantSpec(
+  origin: TenantSpec,
+  o: { peer: Peer; policy: FederationSpec['import']; sameOrigin: Set<string> },
+): TenantSpec {
+  const allowFrom = (origin.network?.allowFromTenants ?? []).filter((n) => o.sameOrigin.has(n));
+  const access = o.peer.importAccess;
+  const capQuota = (q?: Quota): Quota => capped(q ?? {}, o.policy.maxQuota, QUOTA_KEYS);
+  const capLimits = (l?: Limits): Limits => cappedLimits(l, o.policy.maxLimits);
+  return {
+    displayName: origin.displayName,
+    country: origin.country,
+    level: origin.level,
+    ...(origin.officialId ? { officialId: origin.officialId } : {}),
+    environments: origin.environments.map((e) => ({
+      name: e.name,
+      ...(e.quota ? { quota: capQuota(e.quota) } : {}),
+      ...(e.limits ? { limits: capLimits(e.limits) } : {}),
+    })),
+    quota: capQuota(origin.quota),
+    limits: capLimits(origin.limits),
+    ...(access?.admins?.length || access?.viewers?.length ? { access } : {}),
+    network: {
+      isolation: 'strict',
+      allowedServiceTypes: ['ClusterIP'],
+      ...(allowFrom.length ? { allowFromTenants: allowFrom } : {}),
+    },
+    podSecurity: 'restricted',
+    dataResidency: origin.dataResidency,
+    allowedServiceClasses: origin.allowedServiceClasses,
+    suspended: origin.suspended,
+    deletionPolicy: 'Retain',
+  };
+}
+
+type Quota = NonNullable<TenantSpec['quota']>;
+type Limits = NonNullable<TenantSpec['limits']>;
+const QUOTA_KEYS = ['cpu', 'memory', 'storage', 'pods'] as const;
+
+/** Each capped key is the lower of the asked and the allowed value; an unasked key gets the cap. */
+function capped<T extends Record<string, string | number | undefined>>(
+  asked: T,
+  cap: T,
+  keys: readonly (keyof T)[],
+): T {
+  const out: T = { ...asked };
+  for (const key of keys) {
+    const [a, c] = [asked[key], cap[key]];
+    if (c === undefined) continue;
+    const lower = a !== undefined && (quantityValue(a) ?? Infinity) <= (quantityValue(c) ?? Infinity);
+    out[key] = (lower ? a : c) as T[keyof T];
+  }
+  return out;
+}
+
+/** Maxima are capped; a default above its (capped) maximum comes down to it, so the LimitRange stays valid. */
+function cappedLimits(asked: Limits | undefined, cap: Limits): Limits {
+  const out = capped(asked ?? {}, cap, ['maxCpu', 'maxMemory']);
+  for (const [dflt, max] of [
+    ['defaultCpu', 'maxCpu'],
+    ['defaultMemory', 'maxMemory'],
+  ] as const) {
+    if ((quantityValue(out[dflt]) ?? 0) > (quantityValue(out[max]) ?? Infinity)) out[dflt] = out[max];
+  }
+  return out;
 }
 
 function importServices(

@@ -18,6 +18,7 @@ import type { Manager } from '../../runtime/manager.js';
 import { resources } from '../../runtime/resources.js';
 import type { Condition, KubeObject } from '../../runtime/types.js';
 import {
+  CREATED_BY_UID,
   EXPORT_TO,
   FEDERATION,
   FINALIZER,
@@ -27,8 +28,26 @@ import {
   ORIGIN_MEMBER,
   TENANT,
 } from '../labels.js';
-import { EXPORT_DATA_KEY, exportFor, exportName, importPlan, type Peer, type Skipped } from './exchange.js';
-import { applyImports, importsOf, markStale, withdraw, type ImportContext, type Store } from './imports.js';
+import { namespaceName } from '../govtenant/desired.js';
+import {
+  EXPORT_DATA_KEY,
+  exportFor,
+  exportName,
+  importPlan,
+  reservedNamespaces,
+  type LocalView,
+  type Peer,
+  type Skipped,
+} from './exchange.js';
+import {
+  applyImports,
+  importedFrom,
+  importsOf,
+  markStale,
+  withdraw,
+  type ImportContext,
+  type Store,
+} from './imports.js';
 import {
   forgetPeer,
   peerExported,
@@ -46,6 +65,8 @@ const MAX_SKIPPED = 256;
 export interface FederationSettings {
   /** The operator's namespace: peer credentials are read and exports published only there. */
   namespace: string;
+  /** The ingress controller's namespace: reserved, like the operator's, from any import. */
+  ingressNamespace: string;
   workers: number;
 }
 
@@ -379,7 +400,13 @@ async function importFrom(
     report.imported = await markStale(ctx, f, peer, staleSince);
     return;
   }
-  const plan = importPlan({ federation: f, peer, document: data, staleSince });
+  const plan = importPlan({
+    federation: f,
+    peer,
+    document: data,
+    staleSince,
+    local: localView(ctx, f, peer),
+  });
   const applied = await applyImports(ctx, f, peer, plan);
   if (plan.valid && fresh) await withdraw(ctx, f, peer, plan);
   const refusal = plan.skipped.find((s) => s.kind === 'FederationExport');
@@ -387,6 +414,28 @@ async function importFrom(
   report.imported = applied.imported;
   report.skipped.push(...plan.skipped, ...applied.skipped);
   if (applied.waiting) report.wakeInMs = earliest(report.wakeInMs, 2000);
+}
+
+/** What an import from this peer is checked against: the namespaces and tenants of this cluster. */
+function localView(ctx: FederationContext, f: Federation, peer: Peer): LocalView {
+  const tenants = ctx.tenants.list();
+  return {
+    reserved: reservedNamespaces([ctx.settings.namespace, ctx.settings.ingressNamespace]),
+    namespaces: new Map(
+      ctx.namespaces.list().map((ns) => [ns.metadata.name, ns.metadata.annotations?.[CREATED_BY_UID]]),
+    ),
+    tenants: new Map(
+      tenants.map((t) => [
+        t.metadata.name,
+        { uid: t.metadata.uid, fromThisPeer: importedFrom(t, f.metadata.name, peer.name) },
+      ]),
+    ),
+    claimed: new Map(
+      tenants.flatMap((t) =>
+        (t.spec?.environments ?? []).map((e) => [namespaceName(t.metadata.name, e.name), t.metadata.name]),
+      ),
+    ),
+  };
 }
 
 /**
@@ -478,7 +527,30 @@ async function writeStatus(f: Federation, ctx: FederationContext, reports: PeerR
   };
   if (!statusChanged(f.status, status)) return;
   recordReachability(f, ctx, reports);
+  recordSkipped(f, ctx, reports);
   await ctx.manager.applier.applyStatus(f, status);
+}
+
+/**
+ * A Warning on the Federation for each newly refused object, one Event per peer and reason: what a
+ * peer offered and this member would not take is seen in `kubectl describe`, not only in status.
+ */
+function recordSkipped(f: Federation, ctx: FederationContext, reports: PeerReport[]): void {
+  const keyOf = (s: { kind: string; name: string; reason: string }): string =>
+    `${s.kind}/${s.name}/${s.reason}`;
+  for (const { peer, skipped } of reports) {
+    const before = new Set((f.status?.peers?.find((p) => p.name === peer.name)?.skipped ?? []).map(keyOf));
+    const fresh = new Map<string, string[]>();
+    for (const s of skipped.slice(0, MAX_SKIPPED).filter((s) => !before.has(keyOf(s))))
+      fresh.set(s.reason, [...(fresh.get(s.reason) ?? []), `${s.kind} ${s.name}: ${s.message}`]);
+    for (const [reason, items] of fresh)
+      ctx.manager.events.record(
+        f,
+        'Warning',
+        reason,
+        `${peer.name} (${peer.country}): ${items.join('; ')}`.slice(0, 1000),
+      );
+  }
 }
 
 /** An event on the Federation when a peer becomes unreachable or reachable again. */

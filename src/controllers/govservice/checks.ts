@@ -3,6 +3,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { GovService, GovServiceClass, GovServiceClassSpec, GovTenant } from '../../api/index.js';
 import { hashOf } from '../../runtime/apply.js';
+import { ORIGIN_MEMBER } from '../labels.js';
 
 /** Why a GovService cannot run as asked: a CamelCase reason and a message naming the field. */
 export interface Problem {
@@ -151,10 +152,13 @@ function resolvePlan(ctx: ServiceCheckContext, cls: GovServiceClass): Plan | Pro
 
 function classAllowedProblem(t: GovTenant, cls: GovServiceClass): Problem | undefined {
   const allowed = t.spec!.allowedServiceClasses ?? ['*'];
-  if (allowed.includes('*') || allowed.includes(cls.metadata.name)) return undefined;
+  // A class imported from a peer is the peer's image: only a tenant that names it may run it.
+  const origin = cls.metadata.labels?.[ORIGIN_MEMBER];
+  if (allowed.includes(cls.metadata.name) || (allowed.includes('*') && !origin)) return undefined;
+  const why = origin ? `; it is imported from ${origin}, which * does not cover: name it` : '';
   return {
     reason: 'ClassNotAllowed',
-    message: `spec.class: GovTenant ${t.metadata.name} may not use GovServiceClass ${cls.metadata.name} (its spec.allowedServiceClasses: ${allowed.join(', ') || 'none'})`,
+    message: `spec.class: GovTenant ${t.metadata.name} may not use GovServiceClass ${cls.metadata.name} (its spec.allowedServiceClasses: ${allowed.join(', ') || 'none'}${why})`,
   };
 }
 

@@ -79,6 +79,19 @@ export function tenantNamespace(t: GovTenant, environment: string, opts: Namespa
   };
 }
 
+/**
+ * A namespace left behind (deletionPolicy Retain, or its environment removed): it keeps its data,
+ * its guard rails and its creator, but no longer the tenant label, so nothing of the tenant (its
+ * same-tenant policy, a namesake) reaches it; it is the tenant's again only if that same tenant asks.
+ */
+export function retainedNamespace(t: GovTenant, environment: string, createdBy?: string): KubeObject {
+  const ns = tenantNamespace(t, environment, { orphaned: true, createdBy });
+  const labels = Object.fromEntries(
+    Object.entries(ns.metadata.labels!).filter(([key]) => key !== TENANT && key !== SUSPENDED),
+  );
+  return { ...ns, metadata: { ...ns.metadata, labels } };
+}
+
 export interface TenantSettings {
   /** Namespace of the ingress controller whose pods may reach tenant workloads. */
   ingressNamespace: string;

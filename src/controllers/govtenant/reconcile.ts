@@ -22,7 +22,13 @@ import {
   TENANT,
 } from '../labels.js';
 import { checkTenant } from './checks.js';
-import { environmentObjects, namespaceName, tenantNamespace, type TenantSettings } from './desired.js';
+import {
+  environmentObjects,
+  namespaceName,
+  retainedNamespace,
+  tenantNamespace,
+  type TenantSettings,
+} from './desired.js';
 
 /** Kinds the tenant owns inside its namespaces: watched for drift, pruned when no longer wanted. */
 const OWNED_KINDS: ResourceType[] = [
@@ -59,15 +65,29 @@ const belongsTo = (obj: KubeObject, tenant: string): boolean =>
 
 const isOrphaned = (ns: KubeObject | undefined): boolean => ns?.metadata.labels?.[ORPHANED] === 'true';
 
+/** Adoption is by creator uid alone: a namesake, or a label set by hand, never makes a namespace the tenant's. */
+const createdByTenant = (ns: KubeObject, t: GovTenant): boolean =>
+  isManaged(ns.metadata.labels) && ns.metadata.annotations?.[CREATED_BY_UID] === t.metadata.uid;
+
+/** Namespaces this tenant left behind (Retain): kept with their data until removed by hand. */
+const retainedNamespaces = (ctx: TenantContext, t: GovTenant): KubeObject[] =>
+  ctx.namespaces.list((ns) => isOrphaned(ns) && createdByTenant(ns, t));
+
 /** Namespaces the tenant created and still claims, excluding those left behind as orphans. */
 const activeNamespaces = (ctx: TenantContext, t: GovTenant): KubeObject[] =>
-  ctx.namespaces.list((ns) => belongsTo(ns, t.metadata.name) && !isOrphaned(ns));
+  ctx.namespaces.list((ns) => belongsTo(ns, t.metadata.name) && createdByTenant(ns, t) && !isOrphaned(ns));
 
-/** Tenants whose allowFromTenants name this tenant: its egress towards them is opened. */
-const peersAllowing = (ctx: TenantContext, name: string): string[] =>
-  ctx.tenants
-    .list((o) => (o.spec?.network?.allowFromTenants ?? []).includes(name))
+/**
+ * Tenants whose allowFromTenants name this tenant: its egress towards them is opened. An imported
+ * tenant's allowance counts only towards tenants of its own origin: a peer never opens a local tenant.
+ */
+const peersAllowing = (ctx: TenantContext, t: GovTenant): string[] => {
+  const origin = t.metadata.labels?.[ORIGIN_MEMBER];
+  return ctx.tenants
+    .list((o) => (o.spec?.network?.allowFromTenants ?? []).includes(t.metadata.name))
+    .filter((o) => !o.metadata.labels?.[ORIGIN_MEMBER] || o.metadata.labels[ORIGIN_MEMBER] === origin)
     .map((o) => o.metadata.name);
+};
 
 export function tenantController(
   manager: Manager,
@@ -89,13 +109,18 @@ export function tenantController(
       .map((t) => t.metadata.name);
   const tenantLabel = (o: KubeObject): string[] =>
     o.metadata.labels?.[TENANT] ? [o.metadata.labels[TENANT]] : [];
+  // A namespace left behind no longer carries the tenant label: its creator lists it in its status.
+  const creator = (ns: KubeObject): string[] => {
+    const uid = ns.metadata.annotations?.[CREATED_BY_UID];
+    return uid ? tenants.list((t) => t.metadata.uid === uid).map((t) => t.metadata.name) : [];
+  };
   const allowed = (o?: KubeObject): string[] =>
     (o?.spec as GovTenant['spec'])?.network?.allowFromTenants ?? [];
   return new Controller({
     name: 'govtenant',
     primary: tenants,
     watches: [
-      { informer: namespaces, map: (ns) => [...tenantLabel(ns), ...claimedBy(ns)] },
+      { informer: namespaces, map: (ns) => [...tenantLabel(ns), ...claimedBy(ns), ...creator(ns)] },
       // A tenant that starts or stops allowing others changes their egress.
       { informer: tenants, map: (t, old) => [...allowed(t), ...allowed(old)] },
       { informer: services, map: (s) => tenantLabel(namespaces.get(s.metadata.namespace ?? '') ?? s) },
@@ -174,17 +199,16 @@ async function applyTenant(t: GovTenant, ctx: TenantContext, log: Logger): Promi
 
 async function applyEnvironments(scope: Scope, outcome: TenantOutcome): Promise<void> {
   const { t, ctx } = scope;
-  const peers = peersAllowing(ctx, t.metadata.name);
+  const peers = peersAllowing(ctx, t);
   for (const env of t.spec!.environments) {
     const name = namespaceName(t.metadata.name, env.name);
     const live = ctx.namespaces.get(name);
-    // Never adopt silently: a namespace that exists and is not this tenant's stays untouched.
-    if (live && live.metadata.labels?.[TENANT] !== t.metadata.name) {
+    // Never adopt: a namespace this tenant did not create itself stays untouched, whatever its labels.
+    if (live && !createdByTenant(live, t)) {
       outcome.conflicts.push(name);
       continue;
     }
-    const createdBy = live ? live.metadata.annotations?.[CREATED_BY_UID] : t.metadata.uid;
-    const desiredNs = tenantNamespace(t, env.name, { createdBy });
+    const desiredNs = tenantNamespace(t, env.name, { createdBy: t.metadata.uid });
     await applyAndReport(scope, desiredNs);
     outcome.namespaces.push(desiredNs.metadata.name);
     if (live?.metadata.deletionTimestamp) continue;
@@ -295,17 +319,25 @@ async function releaseNamespace(
     return;
   }
   await dropOwnerReferences(t, ctx, ns.metadata.name);
+  await revokeAccess(t, ctx, ns.metadata.name);
   const env = ns.metadata.labels?.[ENVIRONMENT] ?? ns.metadata.name.slice(t.metadata.name.length + 1);
-  await ctx.manager.applier.apply(
-    tenantNamespace(t, env, { orphaned: true, createdBy: ns.metadata.annotations?.[CREATED_BY_UID] }),
-  );
+  await ctx.manager.applier.apply(retainedNamespace(t, env, ns.metadata.annotations?.[CREATED_BY_UID]));
   ctx.manager.events.record(
     t,
     'Normal',
     'NamespaceOrphaned',
-    `Released namespace ${ns.metadata.name}; it and its data are kept (deletionPolicy ${policy})`,
+    `Released namespace ${ns.metadata.name}; it and its data are kept, without the tenant's label and access (deletionPolicy ${policy})`,
   );
   log.info('orphaned namespace', { namespace: ns.metadata.name, deletionPolicy: policy });
+}
+
+/** A namespace left behind keeps no one's access: the tenant's RoleBindings there are deleted. */
+async function revokeAccess(t: GovTenant, ctx: TenantContext, namespace: string): Promise<void> {
+  const bindings = ctx.ownedIn
+    .get('RoleBinding')!
+    .list(namespace)
+    .filter((o) => belongsTo(o, t.metadata.name) && !o.metadata.labels?.[SERVICE]);
+  for (const binding of bindings) await ctx.manager.applier.delete(resources.RoleBinding, binding);
 }
 
 async function dropOwnerReferences(t: GovTenant, ctx: TenantContext, namespace: string): Promise<void> {
@@ -444,6 +476,10 @@ async function writeStatus(t: GovTenant, ctx: TenantContext, out: TenantOutcome)
     namespaces: out.namespaces,
     environments: environmentsStatus(t, ctx),
     services: ctx.services.list((s) => namespaces.has(s.metadata.namespace ?? '')).length,
+    retainedNamespaces: retainedNamespaces(ctx, t)
+      .map((ns) => ns.metadata.name)
+      .filter((name) => !namespaces.has(name))
+      .sort(),
   };
   if (!statusChanged(t.status, status)) return;
   const wasConflict =
