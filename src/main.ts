@@ -27,7 +27,11 @@ async function main(): Promise<void> {
   setLogLevel(settings.logLevel);
   let client: KubeClient;
   try {
-    client = KubeClient.load({ kubeconfig: settings.kubeconfig });
+    // The identity in the user agent tells replicas apart in the API server's audit log.
+    client = KubeClient.load({
+      kubeconfig: settings.kubeconfig,
+      userAgent: `secovia-operator (${settings.identity})`,
+    });
   } catch (e) {
     fail(`cannot load Kubernetes configuration: ${errorMessage(e)}`, 1);
   }

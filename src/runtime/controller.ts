@@ -33,7 +33,8 @@ export class TerminalError extends Error {
   }
 }
 
-export type Reconcile = (key: string) => Promise<ReconcileResult | void>;
+/** Reconciles one key; `signal` aborts when this replica must stop acting at once (lease lost). */
+export type Reconcile = (key: string, signal: AbortSignal) => Promise<ReconcileResult | void>;
 /** Maps an event's object (and its previous state, on updates) to the keys to reconcile. */
 export type KeyMapper = (obj: KubeObject, old?: KubeObject) => string[];
 
@@ -65,6 +66,7 @@ export const byLabel =
 export class Controller {
   readonly queue: WorkQueue;
   private workersDone?: Promise<void[]>;
+  private readonly aborted = new AbortController();
 
   constructor(private readonly opts: ControllerOptions) {
     this.queue = new WorkQueue({ name: opts.name, controller: opts.name });
@@ -93,16 +95,22 @@ export class Controller {
     this.opts.logger.info('controller started', { controller: this.opts.name, workers: count });
   }
 
-  /** Stops taking work and waits for in-flight reconciles to finish. */
+  /** Stops taking work and waits for in-flight reconciles to finish (SIGTERM: a graceful drain). */
   async stop(): Promise<void> {
     this.queue.shutDown();
     await this.workersDone;
   }
 
+  /** Hands out no more keys, waiting ones included, and aborts in-flight reconciles (lease lost). */
+  abort(reason: Error): void {
+    this.queue.shutDownNow();
+    this.aborted.abort(reason);
+  }
+
   private async worker(): Promise<void> {
     for (;;) {
       const key = await this.queue.get();
-      if (key === undefined) return;
+      if (key === undefined || this.aborted.signal.aborted) return;
       activeWorkers.inc({ controller: this.opts.name });
       try {
         await this.reconcileKey(key);
@@ -117,7 +125,7 @@ export class Controller {
     const controller = this.opts.name;
     const end = reconcileTime.startTimer({ controller });
     try {
-      const result = await this.opts.reconcile(key);
+      const result = await this.opts.reconcile(key, this.aborted.signal);
       this.queue.forget(key);
       if (result?.requeueAfterMs) {
         this.queue.addAfter(key, result.requeueAfterMs);
@@ -126,6 +134,7 @@ export class Controller {
         reconcileTotal.inc({ controller, result: 'success' });
       }
     } catch (e) {
+      if (this.aborted.signal.aborted) return; // stopped on purpose: neither an error nor a retry
       reconcileTotal.inc({ controller, result: 'error' });
       reconcileErrors.inc({ controller });
       if (e instanceof TerminalError) {

@@ -10,6 +10,23 @@ import { errorMessage } from './log.js';
 import { leaderElectionMasterStatus } from './metrics.js';
 import { collectionPath, objectPath, resources } from './resources.js';
 
+/** Deadlines are measured on a monotonic clock: a wall clock stepped back must not hide a missed renewal. */
+export interface ElectionClock {
+  /** Milliseconds on a clock that never goes back (performance.now()). */
+  monotonic(): number;
+  /** The wall clock, only for the times written into the Lease. */
+  wall(): Date;
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+const systemClock: ElectionClock = {
+  monotonic: () => performance.now(),
+  wall: () => new Date(),
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
 export interface LeaderElectionOptions {
   namespace: string;
   name: string;
@@ -18,6 +35,7 @@ export interface LeaderElectionOptions {
   renewDeadlineMs?: number;
   retryPeriodMs?: number;
   logger: Logger;
+  clock?: ElectionClock;
 }
 
 interface Lease {
@@ -40,22 +58,29 @@ export class LeaderElector {
   private leading = false;
   private lastRenew = 0;
   private observed = { record: '', at: 0 };
-  private timer?: NodeJS.Timeout;
+  private timer?: unknown;
   private stopped = false;
   private readonly durationMs: number;
+  private readonly clock: ElectionClock;
+  /** Who holds the Lease when this replica saw another holder while it believed it led. */
+  private lostTo?: string;
 
   constructor(
     private readonly client: KubeClient,
     private readonly opts: LeaderElectionOptions,
   ) {
     this.durationMs = (opts.leaseDurationSeconds ?? 15) * 1000;
+    this.clock = opts.clock ?? systemClock;
   }
 
   isLeader(): boolean {
     return this.leading;
   }
 
-  /** Campaigns until stopped; calls onLost (once) when renewal fails past the renew deadline. */
+  /**
+   * Campaigns until stopped; calls onLost (once) when renewal fails past the renew deadline or
+   * another replica is seen holding the Lease, and then campaigns no more.
+   */
   run(onStarted: () => void, onLost: () => void): void {
     const tick = async (): Promise<void> => {
       if (this.stopped) return;
@@ -65,36 +90,51 @@ export class LeaderElector {
       } catch (e) {
         this.opts.logger.debug('lease attempt failed', { error: errorMessage(e) });
       }
+      if (this.stopped) return;
       if (this.leading && !wasLeading) {
         this.opts.logger.info('became leader', { lease: this.opts.name, identity: this.opts.identity });
         leaderElectionMasterStatus.set({ name: this.opts.name }, 1);
         onStarted();
       }
-      if (this.leading && Date.now() - this.lastRenew > (this.opts.renewDeadlineMs ?? 10_000)) {
+      const lost = wasLeading && this.lostReason();
+      if (lost) {
         this.leading = false;
+        this.stopped = true;
         leaderElectionMasterStatus.set({ name: this.opts.name }, 0);
-        this.opts.logger.error('leader lease lost: could not renew within the deadline', {
-          lease: this.opts.name,
-        });
+        this.opts.logger.error(`leader lease lost: ${lost}`, { lease: this.opts.name });
         onLost();
         return;
       }
-      if (!this.stopped) this.timer = setTimeout(() => void tick(), this.opts.retryPeriodMs ?? 2000);
+      this.timer = this.clock.setTimeout(() => void tick(), this.opts.retryPeriodMs ?? 2000);
     };
     void tick();
+  }
+
+  /** Why a replica that led no longer may: another holder, or no renewal within the deadline. */
+  private lostReason(): string | undefined {
+    if (this.lostTo !== undefined) return `${this.lostTo || 'nobody'} holds it now`;
+    const sinceRenew = this.clock.monotonic() - this.lastRenew;
+    if (sinceRenew > (this.opts.renewDeadlineMs ?? 10_000))
+      return `could not renew within the deadline (${Math.round(sinceRenew)} ms since the last renewal)`;
+    return undefined;
   }
 
   /** Stops campaigning and, if leading, hands the lease back so a successor starts at once. */
   async release(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.timer);
+    this.clock.clearTimeout(this.timer);
     if (!this.leading) return;
     this.leading = false;
     leaderElectionMasterStatus.set({ name: this.opts.name }, 0);
     try {
       const lease = await this.get();
       if (lease?.spec.holderIdentity !== this.opts.identity) return;
-      lease.spec = { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime() };
+      lease.spec = {
+        ...lease.spec,
+        holderIdentity: '',
+        leaseDurationSeconds: 1,
+        renewTime: microTime(this.clock.wall()),
+      };
       await this.client.request('PUT', this.path(), { body: lease });
       this.opts.logger.info('released leader lease', { lease: this.opts.name });
     } catch (e) {
@@ -116,7 +156,8 @@ export class LeaderElector {
   }
 
   private async tryAcquireOrRenew(): Promise<void> {
-    const now = new Date();
+    const now = this.clock.wall();
+    const at = this.clock.monotonic();
     const lease = await this.get();
     const spec = {
       holderIdentity: this.opts.identity,
@@ -133,14 +174,15 @@ export class LeaderElector {
           spec: { ...spec, acquireTime: microTime(now), leaseTransitions: 0 },
         },
       });
-      return this.renewed(now);
+      return this.renewed(at);
     }
-    const record = `${lease.spec.holderIdentity}|${lease.spec.renewTime}`;
-    if (record !== this.observed.record) this.observed = { record, at: now.getTime() };
     const mine = lease.spec.holderIdentity === this.opts.identity;
-    const ttl = (lease.spec.leaseDurationSeconds ?? 15) * 1000;
-    const expired = !lease.spec.holderIdentity || now.getTime() - this.observed.at > ttl;
-    if (!mine && !expired) return;
+    // Someone else took it while this replica led (a stolen or released Lease): it leads no more.
+    if (!mine && this.leading) {
+      this.lostTo = lease.spec.holderIdentity ?? '';
+      return;
+    }
+    if (!mine && !this.expired(lease, at)) return;
     const transitions = (lease.spec.leaseTransitions ?? 0) + (mine ? 0 : 1);
     const acquireTime = mine ? lease.spec.acquireTime : microTime(now);
     // PUT with the read resourceVersion: two candidates racing for an expired lease cannot both win.
@@ -148,11 +190,19 @@ export class LeaderElector {
       timeoutMs: 5000,
       body: { ...lease, spec: { ...lease.spec, ...spec, acquireTime, leaseTransitions: transitions } },
     });
-    this.renewed(now);
+    this.renewed(at);
   }
 
-  private renewed(at: Date): void {
+  /** Expired when nobody holds it, or its record has not changed for its duration on our own clock. */
+  private expired(lease: Lease, at: number): boolean {
+    const record = `${lease.spec.holderIdentity}|${lease.spec.renewTime}`;
+    if (record !== this.observed.record) this.observed = { record, at };
+    const ttl = (lease.spec.leaseDurationSeconds ?? 15) * 1000;
+    return !lease.spec.holderIdentity || at - this.observed.at > ttl;
+  }
+
+  private renewed(at: number): void {
     this.leading = true;
-    this.lastRenew = at.getTime();
+    this.lastRenew = at;
   }
 }

@@ -27,6 +27,8 @@ export interface ManagerOptions {
   healthPort: number;
   /** How long shutdown waits for in-flight reconciles. */
   gracefulShutdownMs?: number;
+  /** Called once this replica has stopped acting after losing the lease; the default exits the process. */
+  onLeaseLost?: () => void;
 }
 
 export class Manager {
@@ -109,9 +111,20 @@ export class Manager {
     });
     this.elector.run(
       () => void this.startControllers(),
-      // Another replica may already act: stop at once and let the process supervisor restart us.
-      () => void this.stop().finally(() => process.exit(1)),
+      () => this.leaseLost(),
     );
+  }
+
+  /**
+   * Another replica may already act: no drain, no release. Every request in flight is aborted, no
+   * new one is sent and no key is handed out; then the process exits for its supervisor to restart.
+   */
+  private leaseLost(): void {
+    const reason = new Error('the leader lease was lost: this replica stops acting');
+    this.opts.client.fenceOff(reason);
+    for (const c of this.controllers) c.abort(reason);
+    this.stopping ??= Promise.resolve();
+    (this.opts.onLeaseLost ?? (() => process.exit(1)))();
   }
 
   private async startControllers(): Promise<void> {

@@ -164,6 +164,15 @@ export class WorkQueue {
     this.settleIfDrained();
   }
 
+  /** Shuts down and drops every waiting key: nothing more is handed out (the lease is lost). */
+  shutDownNow(): void {
+    this.waiting.clear();
+    this.dirty.clear();
+    this.addedAt.clear();
+    workqueueDepth.set(this.labels, 0);
+    this.shutDown();
+  }
+
   shutDownWithDrain(): Promise<void> {
     const drained = new Promise<void>((resolve) => this.drainWaiters.push(resolve));
     this.shutDown();

@@ -7,19 +7,14 @@
  * the permission table (src/controllers/permissions.ts) and every permission must be used.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { PERMISSIONS, permissionsFor, type RequestAttributes } from '../../src/controllers/permissions.js';
 import type { KubeClient } from '../../src/runtime/kube.js';
 import type { KubeObject } from '../../src/runtime/types.js';
-import {
-  controlPlaneBinaries,
-  startControlPlane,
-  type ControlPlane,
-  type KubectlResult,
-} from '../harness/controlplane.js';
+import { startAuditedControlPlane, type AuditedControlPlane, type AuditEvent } from '../harness/audit.js';
+import { controlPlaneBinaries, type ControlPlane, type KubectlResult } from '../harness/controlplane.js';
 import { markRolledOut } from '../harness/rollout.js';
 import { clientFor, conditionOf, eventually, getObject, ROOT, uniqueName } from './support.js';
 
@@ -151,35 +146,10 @@ interface DeploymentShape {
   };
 }
 
-/** One audited request of the operator, as the API server authorized it. */
-interface AuditEvent {
-  auditID: string;
-  verb: string;
-  requestURI: string;
-  user: { username: string };
-  objectRef?: {
-    apiGroup?: string;
-    resource?: string;
-    subresource?: string;
-    namespace?: string;
-    name?: string;
-  };
-  responseStatus?: { code: number };
-}
-
-const AUDIT_POLICY = `apiVersion: audit.k8s.io/v1
-kind: Policy
-omitStages: [RequestReceived]
-rules:
-  - level: Metadata
-    users: ["${OPERATOR_USER}"]
-  - level: None
-`;
-
 describe('the chart on a real API server, and the operator with its ServiceAccount', () => {
+  let audited: AuditedControlPlane;
   let cp: ControlPlane;
   let admin: KubeClient;
-  let auditDir: string;
   let operator: ChildProcess | undefined;
   let operatorOutput = '';
   let operatorToken = '';
@@ -187,25 +157,19 @@ describe('the chart on a real API server, and the operator with its ServiceAccou
   let tenant = '';
 
   beforeAll(async () => {
-    auditDir = mkdtempSync(join(tmpdir(), 'secovia-audit-'));
-    writeFileSync(join(auditDir, 'policy.yaml'), AUDIT_POLICY);
-    cp = await startControlPlane({
-      controllerManager: false,
-      extraApiServerFlags: [
-        `--audit-policy-file=${join(auditDir, 'policy.yaml')}`,
-        `--audit-log-path=${join(auditDir, 'audit.log')}`,
-        // As on clusters that enforce it: owner references that block deletion need finalizers rights.
-        '--enable-admission-plugins=OwnerReferencesPermissionEnforcement',
-      ],
+    audited = await startAuditedControlPlane({
+      user: OPERATOR_USER,
+      // As on clusters that enforce it: owner references that block deletion need finalizers rights.
+      extraApiServerFlags: ['--enable-admission-plugins=OwnerReferencesPermissionEnforcement'],
     });
+    cp = audited.cp;
     admin = clientFor(cp);
   }, 600_000);
 
   afterAll(async () => {
     operator?.kill('SIGKILL');
     admin?.close();
-    await cp?.stop();
-    rmSync(auditDir, { recursive: true, force: true });
+    await audited?.stop();
   }, 60_000);
 
   const kubectl = async (
@@ -465,10 +429,7 @@ describe('the chart on a real API server, and the operator with its ServiceAccou
     operator!.kill('SIGTERM');
     expect(await new Promise((r) => operator!.once('exit', r))).toBe(0);
     const byId = new Map<string, AuditEvent>();
-    for (const line of readFileSync(join(auditDir, 'audit.log'), 'utf8').split('\n').filter(Boolean)) {
-      const e = JSON.parse(line) as AuditEvent;
-      if (e.user.username === OPERATOR_USER) byId.set(e.auditID, e);
-    }
+    for (const e of audited.events()) if (e.user.username === OPERATOR_USER) byId.set(e.auditID, e);
     const events = [...byId.values()];
     expect(events.length).toBeGreaterThan(50);
     expect(

@@ -1,0 +1,58 @@
+/**
+ * Losing the lease stops a controller at once: no waiting key is handed out, in-flight reconciles
+ * see their signal aborted and are neither counted as errors nor retried. SIGTERM (stop) still
+ * drains what is in flight.
+ */
+import type { EventSource } from '../../src/runtime/cache.js';
+import { Controller } from '../../src/runtime/controller.js';
+import { rootLogger } from '../../src/runtime/log.js';
+
+const source = (): EventSource => ({ onEvent: () => undefined, waitForSync: () => Promise.resolve() });
+
+function controller(reconcile: (key: string, signal: AbortSignal) => Promise<void>): Controller {
+  return new Controller({
+    name: `abort-${Math.random().toString(36).slice(2, 8)}`,
+    primary: source(),
+    workers: 2,
+    reconcile,
+    logger: rootLogger.child({ test: 'controller' }),
+  });
+}
+
+test('abort hands out no waiting key and aborts the reconciles in flight', async () => {
+  const started: string[] = [];
+  const signals: AbortSignal[] = [];
+  let release!: () => void;
+  const blocked = new Promise<void>((r) => (release = r));
+  const c = controller(async (key, signal) => {
+    started.push(key);
+    signals.push(signal);
+    await blocked;
+    if (signal.aborted) throw signal.reason;
+  });
+  for (let i = 0; i < 100; i++) c.queue.add(`k${i}`);
+  await c.start();
+  await new Promise((r) => setImmediate(r));
+  expect(started).toEqual(['k0', 'k1']);
+  c.abort(new Error('lease lost'));
+  expect(signals.every((s) => s.aborted)).toBe(true);
+  release();
+  await c.stop();
+  expect(started).toEqual(['k0', 'k1']);
+  expect(c.queue.len()).toBe(0);
+  // Nothing is scheduled for retry after an abort.
+  c.queue.add('late');
+  expect(c.queue.len()).toBe(0);
+});
+
+test('stop (SIGTERM) drains: waiting keys still run, signals stay live', async () => {
+  const seen: string[] = [];
+  const c = controller(async (key, signal) => {
+    expect(signal.aborted).toBe(false);
+    seen.push(key);
+  });
+  for (let i = 0; i < 5; i++) c.queue.add(`k${i}`);
+  await c.start();
+  await c.stop();
+  expect(seen.sort()).toEqual(['k0', 'k1', 'k2', 'k3', 'k4']);
+});
