@@ -88,6 +88,7 @@ const tenant = (name: string): KubeObject => ({
     limits: { defaultCpu: '250m', defaultMemory: '256Mi', maxCpu: '2', maxMemory: '4Gi' },
     access: { admins: [{ kind: 'Group', name: `${name}-it` }] },
     dataResidency: { allowedCountries: ['GR'], classification: 'internal' },
+    ingress: { allowedDomains: [`${name}.example.eu`] },
   },
 });
 
@@ -109,7 +110,7 @@ const service = (name: string): KubeObject => ({
   apiVersion: 'gov.secovia.eu/v1alpha1',
   kind: 'GovService',
   metadata: { name, namespace: 'home-prod' },
-  spec: { class: 'e-delivery', plan: 'small', exposure: 'public', host: `${name}.example.eu` },
+  spec: { class: 'e-delivery', plan: 'small', exposure: 'public', host: `${name}.home.example.eu` },
 });
 
 const plane = await benchPlane({ controllerManager: false });

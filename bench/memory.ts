@@ -47,7 +47,7 @@ const service = (i: number): KubeObject => ({
     class: 'e-permits',
     plan: 'small',
     exposure: 'public',
-    host: `permits-${i}.example.eu`,
+    host: `permits-${i}.t${String(i % TENANTS).padStart(4, '0')}.example.eu`,
     parameters: { municipalityCode: String(1000 + i) },
   },
 });

@@ -229,6 +229,7 @@ export function benchTenant(i: number): KubeObject {
         allowEgressCIDRs: ['192.0.2.0/24'],
       },
       dataResidency: { allowedCountries: ['MK'], classification: 'internal' },
+      ingress: { allowedDomains: [`t${String(i).padStart(4, '0')}.example.eu`] },
     },
   };
 }

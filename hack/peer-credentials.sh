@@ -43,6 +43,9 @@ if [ -z "$ca_data" ]; then
   ca_file="$(kubectl config view --minify -o jsonpath='{.clusters[0].cluster.certificate-authority}')"
   [ -n "$ca_file" ] && ca_data="$(base64 -w0 <"$ca_file")"
 fi
+# A peer accepts only an https server with its CA inline: fail here rather than hand over a kubeconfig it refuses.
+case "$server" in https://*) ;; *) echo "peer-credentials: the API server $server is not https://" >&2; exit 1 ;; esac
+[ -n "$ca_data" ] || { echo "peer-credentials: no certificate authority for $server in the current kubeconfig" >&2; exit 1; }
 cluster="$(kubectl config view --minify -o jsonpath='{.clusters[0].name}')"
 cat <<KUBECONFIG
 apiVersion: v1
@@ -51,7 +54,7 @@ clusters:
   - name: $cluster
     cluster:
       server: $server
-$( [ -n "$ca_data" ] && echo "      certificate-authority-data: $ca_data" )
+      certificate-authority-data: $ca_data
 users:
   - name: $account
     user:

@@ -52,9 +52,11 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
-  process.on('unhandledRejection', (e) =>
-    rootLogger.error('unhandled rejection', { error: errorMessage(e) }),
-  );
+  // A promise nobody awaited failed: the process state is unknown; Kubernetes restarts it cleanly.
+  process.on('unhandledRejection', (e) => {
+    rootLogger.error('unhandled rejection: exiting', { error: errorMessage(e) });
+    process.exit(1);
+  });
   try {
     await manager.start();
   } catch (e) {

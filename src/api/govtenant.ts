@@ -7,6 +7,7 @@ import {
   count,
   countryCode,
   dnsLabel,
+  dnsSubdomain,
   listMapOf,
   mapOf,
   quantity,
@@ -22,6 +23,10 @@ import type { KindDefinition } from './crd.js';
 /** X-Road member identifiers: INSTANCE/CLASS/MEMBER[/SUBSYSTEM]. */
 const OFFICIAL_ID = /^[A-Za-z0-9'()+,.=?-]+(\/[A-Za-z0-9'()+,.=?-]+){2,3}$/;
 const SERVICE_CLASS_PATTERN = /^(\*|[a-z0-9]([-a-z0-9]*[a-z0-9])?)$/;
+/** A registry host with an optional port and path prefix, no scheme, no tag. */
+const IMAGE_REGISTRY = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[0-9]{1,5})?(\/[a-z0-9]([-a-z0-9._]*[a-z0-9])?)*$/;
+const LABEL_KEY = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
 const CIDR = /^[0-9A-Fa-f.:]+\/[0-9]{1,3}$/;
 const isCidr = (v: string): boolean => z.union([z.cidrv4(), z.cidrv6()]).safeParse(v).success;
 /** Service types a tenant may allow, in the order the namespace label lists them. */
@@ -153,6 +158,66 @@ export const govTenantSpec = z
       })
       .prefault({})
       .describe('Network isolation of the environment namespaces (NetworkPolicies).'),
+    ingress: z
+      .object({
+        allowedDomains: setOf(
+          dnsSubdomain('A DNS domain; it allows itself and its subdomains, such as budapest.example.'),
+          { max: 32 },
+        )
+          .describe(
+            "Domains whose hosts Ingresses, HTTPRoutes and GovServices of the tenant may use. A domain that overlaps one of an older GovTenant is not the tenant's (condition IngressDomains). Admission enforces it; none allows no host.",
+          )
+          .optional(),
+        allowWildcard: z
+          .boolean()
+          .default(false)
+          .describe('true allows wildcard hosts (*.domain) under the allowed domains.'),
+        allowedClasses: setOf(dnsSubdomain('Name of an IngressClass.'), { max: 16 })
+          .describe(
+            "IngressClasses that Ingresses of the tenant may use; by default the operator's ingress class.",
+          )
+          .optional(),
+      })
+      .describe(
+        'Hosts and ingress classes that the environment namespaces may expose; admission enforces them.',
+      )
+      .optional(),
+    workloads: z
+      .object({
+        allowedRegistries: setOf(
+          z
+            .string()
+            .min(1)
+            .max(253)
+            .regex(
+              IMAGE_REGISTRY,
+              'must be a registry host, optionally with a port and a path, such as registry.example.eu/secovia',
+            )
+            .describe('An image registry host, optionally with a port and a path prefix.'),
+          { max: 32 },
+        )
+          .describe(
+            'Registries that container images may come from; by default those of the GovServiceClass images the tenant may use.',
+          )
+          .optional(),
+        allowedStorageClasses: setOf(dnsSubdomain('Name of a StorageClass.'), { max: 16 })
+          .describe(
+            'StorageClasses that PersistentVolumeClaims may name; none named means the default class only.',
+          )
+          .optional(),
+        allowedPriorityClasses: setOf(dnsSubdomain('Name of a PriorityClass.'), { max: 16 })
+          .describe('PriorityClasses that pods may name; by default none.')
+          .optional(),
+        nodeSelector: mapOf(
+          z.string().max(253).regex(LABEL_KEY, 'must be a label key'),
+          z.string().max(63).regex(LABEL_VALUE, 'must be a label value').describe('Value of the node label.'),
+          { max: 8 },
+        )
+          .describe('The node pool of the tenant: every pod must carry exactly this nodeSelector.')
+          .optional(),
+      })
+      .describe('What pods and volume claims in the environment namespaces may use; admission enforces it.')
+      .optional(),
     podSecurity: z
       .enum(['restricted', 'baseline'])
       .default('restricted')

@@ -16,6 +16,19 @@ export const SUSPENDED = `${GROUP}/suspended`;
  * spec.network.allowedServiceTypes; admission refuses the others.
  */
 export const SERVICE_TYPES = `${GROUP}/service-types`;
+/**
+ * Annotations on tenant namespaces that the admission guardrails read (comma-separated lists, too
+ * long for label values): the ingress domains the tenant owns, whether wildcard hosts are allowed,
+ * its IngressClasses, image registries, StorageClasses and PriorityClasses, and its node pool as
+ * key=value pairs. Only the operator writes them (secovia-reserved-namespace-metadata).
+ */
+export const ALLOWED_DOMAINS = `${GROUP}/allowed-domains`;
+export const ALLOW_WILDCARD = `${GROUP}/allow-wildcard-hosts`;
+export const INGRESS_CLASSES = `${GROUP}/ingress-classes`;
+export const ALLOWED_REGISTRIES = `${GROUP}/allowed-registries`;
+export const STORAGE_CLASSES = `${GROUP}/storage-classes`;
+export const PRIORITY_CLASSES = `${GROUP}/priority-classes`;
+export const NODE_SELECTOR = `${GROUP}/node-selector`;
 /** The uid of the GovTenant that created a namespace: only that tenant may ever delete it. */
 export const CREATED_BY_UID = `${GROUP}/created-by-uid`;
 export const FINALIZER = `${GROUP}/finalizer`;

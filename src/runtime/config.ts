@@ -14,6 +14,8 @@ export interface Settings {
   namespace: string;
   identity: string;
   workers: number;
+  /** The caches must have synced by then, or the process exits naming them (default 2 minutes). */
+  cacheSyncTimeoutMs: number;
   /** Namespace of the ingress controller whose pods may reach tenant workloads. */
   ingressNamespace: string;
   /** IngressClass of the Ingresses of public and federated GovServices. */
@@ -36,6 +38,7 @@ Flags (environment variable in brackets):
   --leader-elect BOOL            elect a leader on a Lease before reconciling (default true) [LEADER_ELECT]
   --namespace NAME               namespace the operator runs in, holds its Lease (default secovia-system) [POD_NAMESPACE]
   --workers N                    concurrent reconciles per controller (default 4) [WORKERS]
+  --cache-sync-timeout DURATION  exit non-zero when the caches have not synced by then, naming them (default 2m) [CACHE_SYNC_TIMEOUT]
   --ingress-namespace NAME       namespace of the ingress controller (default ingress-nginx) [INGRESS_NAMESPACE]
   --ingress-class NAME           IngressClass of public and federated services (default nginx) [INGRESS_CLASS]
   --tls-secret-suffix SUFFIX     TLS secret of a service's Ingress is <service><suffix> (default -tls) [TLS_SECRET_SUFFIX]
@@ -50,6 +53,7 @@ const options = {
   'leader-elect': { type: 'string' },
   namespace: { type: 'string' },
   workers: { type: 'string' },
+  'cache-sync-timeout': { type: 'string' },
   'ingress-namespace': { type: 'string' },
   'ingress-class': { type: 'string' },
   'tls-secret-suffix': { type: 'string' },
@@ -72,6 +76,15 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 function dnsLabel(flag: string, raw: string): string {
   if (!DNS_LABEL.test(raw)) throw new UsageError(`--${flag}: "${raw}" is not a valid namespace name`);
   return raw;
+}
+
+/** A duration such as 90s, 2m or 1m30s, between one second and one hour. */
+function duration(flag: string, raw: string): number {
+  const m = /^(?:(\d+)m)?(?:(\d+)s)?$/.exec(raw);
+  const ms = m && raw ? (Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0)) * 1000 : NaN;
+  if (!(ms >= 1000 && ms <= 3_600_000))
+    throw new UsageError(`--${flag}: "${raw}" must be a duration between 1s and 60m, such as 90s or 2m`);
+  return ms;
 }
 
 function suffix(raw: string): string {
@@ -107,6 +120,10 @@ export function parseSettings(argv: string[], env: NodeJS.ProcessEnv): Settings 
     namespace: dnsLabel('namespace', pick('namespace', 'POD_NAMESPACE', 'secovia-system')),
     identity: `${env.POD_NAME ?? hostname()}_${randomUUID().slice(0, 8)}`,
     workers,
+    cacheSyncTimeoutMs: duration(
+      'cache-sync-timeout',
+      pick('cache-sync-timeout', 'CACHE_SYNC_TIMEOUT', '2m'),
+    ),
     ingressNamespace: dnsLabel(
       'ingress-namespace',
       pick('ingress-namespace', 'INGRESS_NAMESPACE', 'ingress-nginx'),

@@ -10,6 +10,7 @@ import {
   activeWorkers,
   maxConcurrentReconciles,
   reconcileErrors,
+  reconcilePanics,
   reconcileTime,
   reconcileTotal,
   terminalReconcileErrors,
@@ -44,8 +45,13 @@ export interface ControllerOptions {
   watches?: { informer: EventSource; map: KeyMapper }[];
   workers?: number;
   reconcile: Reconcile;
+  /** Told of every failed reconcile (after the retry is scheduled): the object's status says it. */
+  onFailure?: (key: string, error: unknown) => Promise<void>;
   logger: Logger;
 }
+
+/** The same error of the same key is logged at most this often; repeats in between are counted. */
+const REPEAT_LOG_MS = 60_000;
 
 /** Maps an object to the key of its controlling owner of the given kind. */
 export const byControllerRef =
@@ -67,6 +73,8 @@ export class Controller {
   readonly queue: WorkQueue;
   private workersDone?: Promise<void[]>;
   private readonly aborted = new AbortController();
+  /** Last error logged per key: identical failures are logged once a minute, with a count. */
+  private readonly lastLogged = new Map<string, { message: string; at: number; repeated: number }>();
 
   constructor(private readonly opts: ControllerOptions) {
     this.queue = new WorkQueue({ name: opts.name, controller: opts.name });
@@ -80,6 +88,15 @@ export class Controller {
 
   get name(): string {
     return this.opts.name;
+  }
+
+  get primary(): EventSource {
+    return this.opts.primary;
+  }
+
+  /** Sets how failures are reported unless the controller was given its own way. */
+  reportFailuresWith(onFailure: (key: string, error: unknown) => Promise<void>): void {
+    this.opts.onFailure ??= onFailure;
   }
 
   informers(): EventSource[] {
@@ -121,12 +138,41 @@ export class Controller {
     }
   }
 
+  /** Logs a failure; the same error of the same key again within a minute is only counted. */
+  private logFailure(key: string, e: unknown): void {
+    const message = errorMessage(e);
+    const now = performance.now();
+    const last = this.lastLogged.get(key);
+    if (last?.message === message && now - last.at < REPEAT_LOG_MS) {
+      last.repeated++;
+      return;
+    }
+    const repeated = last?.message === message ? last.repeated : 0;
+    this.lastLogged.set(key, { message, at: now, repeated: 0 });
+    const level = isConflict(e) ? 'info' : 'error';
+    const extra = repeated ? { repeatedSinceLastLog: repeated } : {};
+    this.opts.logger.log(level, 'reconcile failed, retrying', { controller: this.opts.name, key, error: message, ...extra }); // prettier-ignore
+  }
+
+  private async reportFailure(key: string, e: unknown): Promise<void> {
+    try {
+      await this.opts.onFailure?.(key, e);
+    } catch (statusError) {
+      // The API server that refused the reconcile may refuse the status too; the retry stays scheduled.
+      this.opts.logger.debug('could not report the failure in status', {
+        key,
+        error: errorMessage(statusError),
+      });
+    }
+  }
+
   private async reconcileKey(key: string): Promise<void> {
     const controller = this.opts.name;
     const end = reconcileTime.startTimer({ controller });
     try {
       const result = await this.opts.reconcile(key, this.aborted.signal);
       this.queue.forget(key);
+      this.lastLogged.delete(key);
       if (result?.requeueAfterMs) {
         this.queue.addAfter(key, result.requeueAfterMs);
         reconcileTotal.inc({ controller, result: 'requeue_after' });
@@ -137,25 +183,19 @@ export class Controller {
       if (this.aborted.signal.aborted) return; // stopped on purpose: neither an error nor a retry
       reconcileTotal.inc({ controller, result: 'error' });
       reconcileErrors.inc({ controller });
+      // A programming error is JavaScript's panic: counted apart, retried like any failure.
+      if (e instanceof TypeError || e instanceof ReferenceError || e instanceof RangeError)
+        reconcilePanics.inc({ controller });
       if (e instanceof TerminalError) {
         terminalReconcileErrors.inc({ controller });
         this.queue.forget(key);
-        this.opts.logger.warn('reconcile failed terminally', {
-          controller,
-          key,
-          reason: e.reason,
-          error: e.message,
-        });
+        this.opts.logger.warn('reconcile failed terminally', { controller, key, reason: e.reason, error: e.message }); // prettier-ignore
       } else {
         this.queue.addRateLimited(key);
-        // Conflicts are the normal price of optimistic concurrency: retried, not alarming.
-        const level = isConflict(e) ? 'info' : 'error';
-        this.opts.logger.log(level, 'reconcile failed, retrying', {
-          controller,
-          key,
-          error: errorMessage(e),
-        });
+        this.logFailure(key, e);
       }
+      // Conflicts are the normal price of optimistic concurrency: retried, not reported.
+      if (!isConflict(e)) await this.reportFailure(key, e);
     } finally {
       end();
     }

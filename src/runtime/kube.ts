@@ -239,9 +239,8 @@ export class KubeClient {
     try {
       const res = await this.send(method, path, opts);
       code = String(res.status);
-      const parsed = res.text ? (JSON.parse(res.text) as unknown) : undefined;
-      if (res.status >= 400) throw apiErrorFrom(res.status, parsed, method, path);
-      return parsed as T;
+      if (res.status >= 400) throw apiErrorFrom(res.status, safeJson(res.text), method, path);
+      return parseBody<T>(res, method, path);
     } finally {
       restClientRequests.inc({ code, method, host: this.host });
       restClientRequestDuration.observe(
@@ -364,6 +363,8 @@ export class KubeClient {
     if (this.url.protocol !== 'https:') return this.agent;
     const key = [o.ca, o.cert, o.key, o.rejectUnauthorized, o.servername].map(String).join('|');
     if (this.tlsAgentCache?.key !== key) {
+      // Rotated credentials: connections made with the old ones are closed, not left to linger.
+      this.tlsAgentCache?.agent.destroy();
       this.tlsAgentCache = {
         key,
         agent: new https.Agent({
@@ -400,15 +401,51 @@ function readBody(res: http.IncomingMessage, maxBytes = Infinity, what = 'respon
   });
 }
 
+/** A 2xx answer that is not JSON (a proxy's HTML page) is an API error, not a SyntaxError. */
+function parseBody<T>(res: { status: number; text: string }, method: string, path: string): T {
+  if (!res.text) return undefined as T;
+  try {
+    return JSON.parse(res.text) as T;
+  } catch {
+    const excerpt = res.text.slice(0, 200).replace(/\s+/g, ' ');
+    throw new ApiError(
+      res.status,
+      'InvalidResponse',
+      `${method} ${path}: HTTP ${res.status} answer is not JSON: ${excerpt}`,
+    );
+  }
+}
+
+/** An error body as the API server writes it, or an excerpt of whatever else answered (an HTML page). */
 function safeJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
-    return { message: text };
+    return text ? { message: text.slice(0, 200).replace(/\s+/g, ' ') } : undefined;
   }
 }
 
+/** The Kubernetes StatusReason of an answer without a Status body (a proxy or load balancer). */
+const REASON_OF_STATUS: Record<number, string> = {
+  400: 'BadRequest',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'NotFound',
+  409: 'Conflict',
+  413: 'RequestEntityTooLarge',
+  422: 'Invalid',
+  429: 'TooManyRequests',
+  500: 'InternalError',
+  502: 'BadGateway',
+  503: 'ServiceUnavailable',
+  504: 'Timeout',
+};
+
 function apiErrorFrom(status: number, body: unknown, method: string, path: string): ApiError {
   const s = (body ?? {}) as Status;
-  return new ApiError(status, s.reason ?? 'Unknown', s.message ?? `${method} ${path}: HTTP ${status}`, s);
+  const reason = s.reason ?? REASON_OF_STATUS[status] ?? 'Unknown';
+  const message = s.message
+    ? `${method} ${path}: HTTP ${status}: ${s.message}`
+    : `${method} ${path}: HTTP ${status}`;
+  return new ApiError(status, reason, s.kind === 'Status' ? (s.message ?? message) : message, s);
 }

@@ -9,6 +9,7 @@ import { Applier } from './apply.js';
 import { Informer } from './cache.js';
 import type { Controller } from './controller.js';
 import { EventRecorder } from './events.js';
+import { readyFalseOnFailure, type ObjectStore } from './failure.js';
 import type { KubeClient } from './kube.js';
 import { LeaderElector } from './leader.js';
 import type { Logger } from './log.js';
@@ -29,6 +30,10 @@ export interface ManagerOptions {
   gracefulShutdownMs?: number;
   /** Called once this replica has stopped acting after losing the lease; the default exits the process. */
   onLeaseLost?: () => void;
+  /** The caches must have synced by then (default 2 minutes). */
+  cacheSyncTimeoutMs?: number;
+  /** Called when they have not, after logging which informer and why; the default exits the process. */
+  onCacheSyncTimeout?: () => void;
 }
 
 export class Manager {
@@ -71,7 +76,11 @@ export class Manager {
     return inf as unknown as Informer<T>;
   }
 
+  /** Adds a controller; a failed reconcile turns its object's Ready False (when the primary is a cache). */
   add(controller: Controller): void {
+    const primary = controller.primary as Partial<ObjectStore>;
+    if (typeof primary.get === 'function')
+      controller.reportFailuresWith(readyFalseOnFailure(this.applier, primary as ObjectStore));
     this.controllers.push(controller);
   }
 
@@ -102,6 +111,7 @@ export class Manager {
       healthPort: this.ports.health,
     });
     for (const inf of this.informerMap.values()) inf.start();
+    this.watchCacheSync();
     if (!this.opts.leaderElection) return this.startControllers();
     this.elector = new LeaderElector(this.opts.client, {
       namespace: this.opts.namespace,
@@ -125,6 +135,30 @@ export class Manager {
     for (const c of this.controllers) c.abort(reason);
     this.stopping ??= Promise.resolve();
     (this.opts.onLeaseLost ?? (() => process.exit(1)))();
+  }
+
+  /**
+   * A cache that cannot sync (403, a missing CRD) would leave this replica holding the Lease and
+   * never reconciling: past the timeout it says which informer and why, and the process exits.
+   */
+  private watchCacheSync(): void {
+    const timer = setTimeout(() => {
+      const unsynced = [...this.informerMap.values()].filter((i) => !i.hasSynced());
+      if (!unsynced.length || this.stopping) return;
+      for (const i of unsynced) {
+        const { resource, namespace, labelSelector } = i.opts;
+        this.opts.logger.error('cache not synced within the timeout', {
+          resource: `${resource.plural}${resource.group ? `.${resource.group}` : ''}`,
+          namespace,
+          labelSelector,
+          error: i.lastError ?? 'no answer yet',
+          timeoutMs: this.opts.cacheSyncTimeoutMs ?? 120_000,
+        });
+      }
+      (this.opts.onCacheSyncTimeout ?? (() => process.exit(1)))();
+    }, this.opts.cacheSyncTimeoutMs ?? 120_000);
+    timer.unref();
+    this.stopHooks.push(async () => clearTimeout(timer));
   }
 
   private async startControllers(): Promise<void> {

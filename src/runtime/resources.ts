@@ -38,8 +38,6 @@ export const resources = {
   Lease: rt('coordination.k8s.io/v1', 'Lease', 'leases', true),
 } as const;
 
-export type KnownKind = keyof typeof resources;
-
 export const apiVersionOf = (r: ResourceType): string => (r.group ? `${r.group}/${r.version}` : r.version);
 
 export function resourceFor(apiVersion: string, kind: string): ResourceType {

@@ -313,6 +313,7 @@ describe('the chart on a real API server, and the operator with its ServiceAccou
     await create(`${API}/govtenants`, 'GovTenant', a, {
       ...tenantSpec({ deletionPolicy: 'Delete' }),
       environments: [{ name: 'prod' }, { name: 'test' }],
+      ingress: { allowedDomains: [`${a}.example.eu`] },
       access: {
         admins: [{ kind: 'Group', name: 'a-it' }],
         viewers: [{ kind: 'User', name: 'auditor@example.eu' }],

@@ -85,6 +85,7 @@ function tenant(name: string, allowed: string[], displayName: string, federate =
       level: 'municipal',
       environments: [{ name: 'prod' }],
       dataResidency: { allowedCountries: allowed, classification: 'internal' },
+      ingress: { allowedDomains: [`${name.replace(/^[a-z]{2}-/, '')}.example`] },
     },
   };
 }

@@ -66,6 +66,7 @@ async function tenant(env: Env, name: string, spec: Record<string, unknown> = {}
         level: 'municipal',
         environments: [{ name: 'prod' }],
         dataResidency: { allowedCountries: ['MK'], classification: 'internal' },
+        ingress: { allowedDomains: [`${name}.example`, 'shared.example'] },
         ...spec,
       },
     },
@@ -263,7 +264,7 @@ describe('GovService', () => {
     const b = uniqueName('rs-');
     await tenant(plain, a);
     await tenant(plain, b);
-    const host = `shared-${a}.example`;
+    const host = `${a}.shared.example`;
     await create(plain, service('first', `${a}-prod`, permits({ exposure: 'public', host })));
     await eventually(() =>
       getObject(plain.client, `/apis/networking.k8s.io/v1/namespaces/${a}-prod/ingresses/first`),
@@ -432,7 +433,7 @@ describe('GovService', () => {
     const t = uniqueName('hu-');
     const ns = `${t}-prod`;
     await tenant(full, t);
-    await create(full, service('permits', ns, permits({ exposure: 'public', host: `gc-${t}.example` })));
+    await create(full, service('permits', ns, permits({ exposure: 'public', host: `gc.${t}.example` })));
     const ingress = `/apis/networking.k8s.io/v1/namespaces/${ns}/ingresses/permits`;
     await eventually(() => getObject(full.client, ingress));
     await full.client.request('DELETE', servicePath(ns, 'permits'));

@@ -31,6 +31,11 @@ const CREATOR = 'namespace-creator@example.eu';
 const NAMESPACE_POLICY = 'secovia-reserved-namespace-metadata';
 const MANAGED_POLICY = 'secovia-operator-managed-objects';
 const SERVICES_POLICY = 'secovia-tenant-services';
+const INGRESS_POLICY = 'secovia-tenant-ingress';
+const WORKLOADS_POLICY = 'secovia-tenant-workloads';
+const CONFINEMENT_POLICY = 'secovia-operator-confinement';
+const OPERATOR_USER = `system:serviceaccount:${OPERATOR_NS}:secovia-operator`;
+const DIGEST = `sha256:${'a'.repeat(64)}`;
 
 let cp: ControlPlane;
 let admin: KubeClient;
@@ -42,6 +47,10 @@ let ns = '';
 let tenantUid = '';
 let service = '';
 let plainNs = '';
+/** A second tenant, created after the first: restricted, with a node pool and a domain of the first. */
+let younger = '';
+let youngerNs = '';
+let serviceClass = '';
 
 /** kubectl as the cluster admin (system:masters), or impersonating `user`; `input` is sent as JSON. */
 function kubectl(user: string | undefined, args: string[], input?: unknown): Promise<KubectlResult> {
@@ -95,6 +104,130 @@ const svc = (name: string, spec: Record<string, unknown>, inNamespace = ns) => (
 });
 
 const create = (user: string | undefined, obj: unknown) => kubectl(user, ['create', '-f', '-'], obj);
+/** Admission in full, nothing stored. */
+const dryRun = (user: string | undefined, obj: unknown) =>
+  kubectl(user, ['create', '--dry-run=server', '-f', '-'], obj);
+
+const HTTPROUTE_CRD = {
+  apiVersion: 'apiextensions.k8s.io/v1',
+  kind: 'CustomResourceDefinition',
+  metadata: { name: 'httproutes.gateway.networking.k8s.io' },
+  spec: {
+    group: 'gateway.networking.k8s.io',
+    names: { kind: 'HTTPRoute', plural: 'httproutes', singular: 'httproute', listKind: 'HTTPRouteList' },
+    scope: 'Namespaced',
+    versions: [
+      {
+        name: 'v1',
+        served: true,
+        storage: true,
+        schema: {
+          openAPIV3Schema: {
+            type: 'object',
+            properties: {
+              spec: {
+                type: 'object',
+                'x-kubernetes-preserve-unknown-fields': true,
+                properties: { hostnames: { type: 'array', items: { type: 'string' } } },
+              },
+            },
+          },
+        },
+      },
+    ],
+  },
+};
+
+const configMapIn = (name: string, inNamespace: string) => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name, namespace: inNamespace },
+  data: { k: 'v' },
+});
+
+/** An Ingress with one rule per host (undefined: a rule without host). */
+function ingress(
+  name: string,
+  hosts: (string | undefined)[],
+  opts: { className?: string | null; annotations?: Record<string, string>; tls?: string[] } = {},
+  inNamespace = ns,
+) {
+  const backend = { service: { name: 'web', port: { number: 80 } } };
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: {
+      name,
+      namespace: inNamespace,
+      ...(opts.annotations ? { annotations: opts.annotations } : {}),
+    },
+    spec: {
+      ...(opts.className === null ? {} : { ingressClassName: opts.className ?? 'nginx' }),
+      ...(opts.tls ? { tls: [{ hosts: opts.tls, secretName: `${name}-tls` }] } : {}),
+      rules: hosts.map((host) => ({
+        ...(host ? { host } : {}),
+        http: { paths: [{ path: '/', pathType: 'Prefix', backend }] },
+      })),
+    },
+  };
+}
+
+const httpRoute = (name: string, hostnames: string[] | undefined) => ({
+  apiVersion: 'gateway.networking.k8s.io/v1',
+  kind: 'HTTPRoute',
+  metadata: { name, namespace: ns },
+  spec: { parentRefs: [{ name: 'shared-gateway' }], ...(hostnames ? { hostnames } : {}) },
+});
+
+/** A pod spec that Pod Security restricted admits, so that only the guardrails can refuse it. */
+function podSpec(images: string[], extra: Record<string, unknown> = {}, initImages: string[] = []) {
+  const container = (prefix: string) => (image: string, i: number) => ({
+    name: `${prefix}${i}`,
+    image,
+    securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+  });
+  return {
+    securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+    containers: images.map(container('app')),
+    ...(initImages.length ? { initContainers: initImages.map(container('init')) } : {}),
+    ...extra,
+  };
+}
+
+const pod = (name: string, spec: object, inNamespace = ns) => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name, namespace: inNamespace },
+  spec,
+});
+
+/** A workload of `kind` whose pod template has `spec`. */
+function workload(kind: string, name: string, spec: object, inNamespace = ns) {
+  const labels = { app: name };
+  const template = { metadata: { labels }, spec };
+  const restartNever = { ...template, spec: { ...spec, restartPolicy: 'Never' } };
+  const specs: Record<string, [string, object]> = {
+    Deployment: ['apps/v1', { selector: { matchLabels: labels }, template }],
+    StatefulSet: ['apps/v1', { selector: { matchLabels: labels }, serviceName: name, template }],
+    DaemonSet: ['apps/v1', { selector: { matchLabels: labels }, template }],
+    ReplicaSet: ['apps/v1', { selector: { matchLabels: labels }, template }],
+    Job: ['batch/v1', { template: restartNever }],
+    CronJob: ['batch/v1', { schedule: '0 3 * * *', jobTemplate: { spec: { template: restartNever } } }],
+  };
+  const [apiVersion, body] = specs[kind]!;
+  return { apiVersion, kind, metadata: { name, namespace: inNamespace }, spec: body };
+}
+
+const pvc = (name: string, storageClassName?: string) => ({
+  apiVersion: 'v1',
+  kind: 'PersistentVolumeClaim',
+  metadata: { name, namespace: ns },
+  spec: {
+    accessModes: ['ReadWriteOnce'],
+    resources: { requests: { storage: '1Gi' } },
+    ...(storageClassName ? { storageClassName } : {}),
+  },
+});
 const asTenantAdmin = (args: string[], input?: unknown) => kubectl(TENANT_ADMIN, ['-n', ns, ...args], input);
 
 /**
@@ -211,9 +344,41 @@ beforeAll(async () => {
       access: { admins: [{ kind: 'User', name: TENANT_ADMIN }] },
       dataResidency: { allowedCountries: ['HR'], classification: 'internal' },
       deletionPolicy: 'Delete',
+      ingress: { allowedDomains: ['zadar.example'] },
+      workloads: { allowedStorageClasses: ['encrypted-ssd'], allowedPriorityClasses: ['tenant-high'] },
     },
   });
   tenantUid = (await readyTenant(tenant)).metadata.uid!;
+  serviceClass = cls;
+  younger = uniqueName('hr-st');
+  youngerNs = `${younger}-prod`;
+  await must(['create', '-f', '-'], {
+    apiVersion: 'gov.secovia.eu/v1alpha1',
+    kind: 'GovTenant',
+    metadata: { name: younger },
+    spec: {
+      displayName: 'Grad Split',
+      country: 'HR',
+      level: 'municipal',
+      environments: [{ name: 'prod' }],
+      dataResidency: { allowedCountries: ['HR'], classification: 'restricted' },
+      deletionPolicy: 'Delete',
+      ingress: { allowedDomains: ['split.example', 'www.zadar.example'], allowWildcard: true },
+      workloads: {
+        allowedRegistries: ['mirror.example.eu/secovia'],
+        nodeSelector: { 'pool.secovia.eu/tenant': 'split', 'kubernetes.io/arch': 'amd64' },
+      },
+    },
+  });
+  await readyTenant(younger);
+  // HTTPRoute as the Gateway API defines it, reduced to the fields the guardrail reads.
+  await must(['apply', '-f', '-'], HTTPROUTE_CRD);
+  await eventually(
+    async () =>
+      (await must(['api-resources', '--api-group=gateway.networking.k8s.io'])).includes('httproutes'),
+    30_000,
+    'the HTTPRoute CRD served',
+  );
   await must(['create', '-f', '-'], {
     apiVersion: 'gov.secovia.eu/v1alpha1',
     kind: 'GovService',
@@ -246,6 +411,16 @@ beforeAll(async () => {
     30_000,
     'the managed-object guardrail in force',
   );
+  for (const [policy, probe, user] of [
+    [INGRESS_POLICY, ingress('probe', ['probe.elsewhere.example']), undefined],
+    [WORKLOADS_POLICY, pod('probe', podSpec(['docker.io/library/busybox'])), undefined],
+    [CONFINEMENT_POLICY, configMapIn('probe', 'kube-system'), OPERATOR_USER],
+  ] as const)
+    await eventually(
+      async () => (await dryRun(user, probe)).stderr.includes(policy),
+      30_000,
+      `${policy} in force`,
+    );
 }, 300_000);
 
 afterAll(async () => {
@@ -619,6 +794,480 @@ describe('Endpoints and EndpointSlices', () => {
   });
 });
 
+describe('Ingresses and HTTPRoutes in a tenant namespace', () => {
+  it('projects the owned domains and settings onto the namespaces, and reports a domain an elder tenant holds', async () => {
+    const annotations = (await getObject(admin, `/api/v1/namespaces/${ns}`))?.metadata.annotations ?? {};
+    expect(annotations).toMatchObject({
+      'gov.secovia.eu/allowed-domains': 'zadar.example',
+      'gov.secovia.eu/allow-wildcard-hosts': 'false',
+      'gov.secovia.eu/ingress-classes': 'nginx',
+      'gov.secovia.eu/allowed-registries': 'registry.example.eu',
+      'gov.secovia.eu/storage-classes': 'encrypted-ssd',
+      'gov.secovia.eu/priority-classes': 'tenant-high',
+    });
+    const t = await getObject(admin, `${API}/govtenants/${younger}`);
+    const c = conditionOf(t, 'IngressDomains');
+    expect([c?.status, c?.reason]).toEqual(['False', 'DomainConflict']);
+    expect(c?.message).toContain(`www.zadar.example overlaps zadar.example of GovTenant ${tenant}`);
+    const youngerAnnotations = (await getObject(admin, `/api/v1/namespaces/${youngerNs}`))?.metadata
+      .annotations;
+    expect(youngerAnnotations?.['gov.secovia.eu/allowed-domains']).toBe('split.example');
+    expect(conditionOf(await getObject(admin, `${API}/govtenants/${tenant}`), 'IngressDomains')?.status).toBe(
+      'True',
+    );
+  });
+
+  it('refuses hosts outside the tenant’s domains, in rules and in TLS, to the cluster admin too', async () => {
+    refusedBy(
+      await asTenantAdmin(['create', '-f', '-'], ingress('web', ['portal.split.example'])),
+      INGRESS_POLICY,
+      'spec.rules[].host: host portal.split.example is not under a domain of tenant namespace',
+      'spec.ingress.allowedDomains',
+      'zadar.example',
+    );
+    refusedBy(
+      await dryRun(undefined, ingress('web', ['www.zadar.example', 'evilzadar.example'])),
+      INGRESS_POLICY,
+      'host evilzadar.example is not under a domain',
+    );
+    refusedBy(
+      await asTenantAdmin(
+        ['create', '-f', '-'],
+        ingress('web', ['www.zadar.example'], { tls: ['www.zadar.example', 'bank.example'] }),
+      ),
+      INGRESS_POLICY,
+      'spec.tls[].hosts[]: host bank.example is not under a domain',
+    );
+    // The elder tenant's domain is not the younger one's, even though its GovTenant names it.
+    refusedBy(
+      await dryRun(undefined, ingress('web', ['www.zadar.example'], {}, youngerNs)),
+      INGRESS_POLICY,
+      'host www.zadar.example is not under a domain',
+      '(spec.ingress.allowedDomains of its GovTenant, less those an older tenant holds: split.example)',
+    );
+    accepted(
+      await asTenantAdmin(['create', '--dry-run=server', '-f', '-'], ingress('web', ['zadar.example'])),
+    );
+    accepted(
+      await asTenantAdmin(
+        ['create', '--dry-run=server', '-f', '-'],
+        ingress('web', ['www.zadar.example', 'a.b.zadar.example'], { tls: ['www.zadar.example'] }),
+      ),
+    );
+    accepted(await dryRun(undefined, ingress('web', ['portal.split.example'], {}, youngerNs)));
+  });
+
+  it('refuses a rule without host, a wildcard host unless allowed, and an ingress class not allowed', async () => {
+    refusedBy(
+      await asTenantAdmin(['create', '-f', '-'], ingress('web', [undefined])),
+      INGRESS_POLICY,
+      'spec.rules[].host: required',
+    );
+    refusedBy(
+      await asTenantAdmin(['create', '-f', '-'], ingress('web', ['*.zadar.example'])),
+      INGRESS_POLICY,
+      'spec.rules[].host: wildcard host *.zadar.example is not allowed',
+      'spec.ingress.allowWildcard',
+    );
+    accepted(await dryRun(undefined, ingress('web', ['*.split.example'], {}, youngerNs)));
+    refusedBy(
+      await dryRun(undefined, ingress('web', ['*.zadar.example'], {}, youngerNs)),
+      INGRESS_POLICY,
+      'host *.zadar.example is not under a domain',
+    );
+    refusedBy(
+      await asTenantAdmin(
+        ['create', '-f', '-'],
+        ingress('web', ['www.zadar.example'], { className: 'public-haproxy' }),
+      ),
+      INGRESS_POLICY,
+      'spec.ingressClassName: public-haproxy is not allowed',
+      'its GovTenant allows nginx (spec.ingress.allowedClasses)',
+    );
+    refusedBy(
+      await asTenantAdmin(['create', '-f', '-'], ingress('web', ['www.zadar.example'], { className: null })),
+      INGRESS_POLICY,
+      'spec.ingressClassName: unset is not allowed',
+    );
+  });
+
+  it.each([
+    'nginx.ingress.kubernetes.io/configuration-snippet',
+    'nginx.ingress.kubernetes.io/server-snippet',
+    'nginx.ingress.kubernetes.io/auth-snippet',
+  ])('refuses the annotation %s', async (key) => {
+    refusedBy(
+      await asTenantAdmin(
+        ['create', '-f', '-'],
+        ingress('web', ['www.zadar.example'], { annotations: { [key]: 'return 200;' } }),
+      ),
+      INGRESS_POLICY,
+      `metadata.annotations[${key}]: snippet annotations are not allowed`,
+    );
+  });
+
+  it('accepts other nginx annotations, and checks an Ingress on update too', async () => {
+    accepted(
+      await asTenantAdmin(
+        ['create', '-f', '-'],
+        ingress('web', ['www.zadar.example'], {
+          annotations: { 'nginx.ingress.kubernetes.io/proxy-body-size': '8m' },
+        }),
+      ),
+    );
+    refusedBy(
+      await asTenantAdmin([
+        'patch',
+        'ingress',
+        'web',
+        '--type=json',
+        '-p',
+        '[{"op":"replace","path":"/spec/rules/0/host","value":"www.split.example"}]',
+      ]),
+      INGRESS_POLICY,
+      'host www.split.example is not under a domain',
+    );
+    accepted(await asTenantAdmin(['delete', 'ingress', 'web']));
+  });
+
+  it('refuses HTTPRoute hostnames outside the tenant’s domains, and a route without hostnames', async () => {
+    refusedBy(
+      await asTenantAdmin(
+        ['create', '-f', '-'],
+        httpRoute('route', ['www.zadar.example', 'www.split.example']),
+      ),
+      INGRESS_POLICY,
+      'spec.hostnames[]: host www.split.example is not under a domain',
+    );
+    refusedBy(
+      await asTenantAdmin(['create', '-f', '-'], httpRoute('route', undefined)),
+      INGRESS_POLICY,
+      'spec.hostnames[]: required',
+    );
+    refusedBy(
+      await asTenantAdmin(['create', '-f', '-'], httpRoute('route', ['*.zadar.example'])),
+      INGRESS_POLICY,
+      'spec.hostnames[]: wildcard host *.zadar.example is not allowed',
+    );
+    accepted(await dryRun(undefined, httpRoute('route', ['api.zadar.example'])));
+  });
+
+  it('reports a GovService host outside the domains, and exposes it once under them', async () => {
+    const portal = `${API}/namespaces/${ns}/govservices/portal`;
+    await must(['create', '-f', '-'], {
+      apiVersion: 'gov.secovia.eu/v1alpha1',
+      kind: 'GovService',
+      metadata: { name: 'portal', namespace: ns },
+      spec: { class: serviceClass, plan: 'one', exposure: 'public', host: 'portal.split.example' },
+    });
+    const refused = await eventually(
+      async () => {
+        const o = await getObject(admin, portal);
+        return conditionOf(o, 'Ready')?.reason === 'HostNotAllowed' ? o : undefined;
+      },
+      30_000,
+      'HostNotAllowed',
+    );
+    expect(conditionOf(refused, 'Ready')?.message).toContain(
+      'spec.host: portal.split.example is not under a domain of GovTenant',
+    );
+    await must([
+      '-n',
+      ns,
+      'patch',
+      'govservice',
+      'portal',
+      '--type=merge',
+      '-p',
+      '{"spec":{"host":"portal.zadar.example"}}',
+    ]);
+    const created = await eventually(
+      () => getObject(admin, `/apis/networking.k8s.io/v1/namespaces/${ns}/ingresses/portal`),
+      30_000,
+      'the operator’s Ingress admitted',
+    );
+    expect((created.spec as { rules: { host: string }[] }).rules[0]!.host).toBe('portal.zadar.example');
+    await must(['-n', ns, 'delete', 'govservice', 'portal']);
+  }, 90_000);
+});
+
+describe('workloads in a tenant namespace', () => {
+  it('refuses images from registries the tenant does not allow, in every container list', async () => {
+    refusedBy(
+      await asTenantAdmin(['create', '-f', '-'], pod('p', podSpec(['docker.io/library/busybox:1.36']))),
+      WORKLOADS_POLICY,
+      'spec.containers[app0].image: docker.io/library/busybox:1.36 is not from a registry allowed',
+      'spec.workloads.allowedRegistries: registry.example.eu',
+    );
+    refusedBy(
+      await asTenantAdmin(['create', '-f', '-'], pod('p', podSpec(['busybox']))),
+      WORKLOADS_POLICY,
+      'spec.containers[app0].image: busybox is not from a registry allowed',
+    );
+    refusedBy(
+      await asTenantAdmin(
+        ['create', '-f', '-'],
+        pod('p', podSpec(['registry.example.eu/secovia/web:1'], {}, ['registry.example.eu.evil.test/x:1'])),
+      ),
+      WORKLOADS_POLICY,
+      'spec.initContainers[init0].image: registry.example.eu.evil.test/x:1',
+    );
+    accepted(
+      await asTenantAdmin(
+        ['create', '--dry-run=server', '-f', '-'],
+        pod('p', podSpec(['registry.example.eu/secovia/web:1'], {}, ['registry.example.eu/secovia/init:1'])),
+      ),
+    );
+  });
+
+  it.each(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob'])(
+    'checks the pod template of a %s',
+    async (kind) => {
+      const field = kind === 'CronJob' ? 'spec.jobTemplate.spec.template.spec' : 'spec.template.spec';
+      refusedBy(
+        await asTenantAdmin(
+          ['create', '-f', '-'],
+          workload(kind, 'w', podSpec(['registry.example.eu/secovia/web:1', 'quay.io/miner/xmrig'])),
+        ),
+        WORKLOADS_POLICY,
+        `${field}.containers[app1].image: quay.io/miner/xmrig is not from a registry allowed`,
+      );
+      accepted(
+        await asTenantAdmin(
+          ['create', '--dry-run=server', '-f', '-'],
+          workload(kind, 'w', podSpec(['registry.example.eu/secovia/web:1'])),
+        ),
+      );
+    },
+  );
+
+  it('refuses an ephemeral container from another registry', async () => {
+    accepted(
+      await asTenantAdmin(
+        ['create', '-f', '-'],
+        pod('debug-me', podSpec(['registry.example.eu/secovia/web:1'])),
+      ),
+    );
+    const ephemeral = (image: string) =>
+      JSON.stringify({
+        spec: {
+          ephemeralContainers: [
+            {
+              name: 'debugger',
+              image,
+              securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+            },
+          ],
+        },
+      });
+    refusedBy(
+      await kubectl(undefined, [
+        '-n',
+        ns,
+        'patch',
+        'pod',
+        'debug-me',
+        '--subresource=ephemeralcontainers',
+        '--type=strategic',
+        '-p',
+        ephemeral('docker.io/nicolaka/netshoot'),
+      ]),
+      WORKLOADS_POLICY,
+      'spec.ephemeralContainers[debugger].image: docker.io/nicolaka/netshoot is not from a registry allowed',
+    );
+    accepted(
+      await kubectl(undefined, [
+        '-n',
+        ns,
+        'patch',
+        'pod',
+        'debug-me',
+        '--subresource=ephemeralcontainers',
+        '--type=strategic',
+        '-p',
+        ephemeral('registry.example.eu/secovia/debug:1'),
+      ]),
+    );
+    accepted(await asTenantAdmin(['delete', 'pod', 'debug-me', '--wait=false']));
+  });
+
+  it('refuses a priority class or storage class the tenant does not allow', async () => {
+    const image = ['registry.example.eu/secovia/web:1'];
+    refusedBy(
+      await asTenantAdmin(
+        ['create', '-f', '-'],
+        pod('p', podSpec(image, { priorityClassName: 'system-node-critical' })),
+      ),
+      WORKLOADS_POLICY,
+      'spec.priorityClassName: system-node-critical is not allowed',
+      'spec.workloads.allowedPriorityClasses: tenant-high',
+    );
+    refusedBy(
+      await asTenantAdmin(
+        ['create', '-f', '-'],
+        workload('Deployment', 'w', podSpec(image, { priorityClassName: 'system-cluster-critical' })),
+      ),
+      WORKLOADS_POLICY,
+      'spec.template.spec.priorityClassName: system-cluster-critical is not allowed',
+    );
+    accepted(
+      await asTenantAdmin(
+        ['create', '--dry-run=server', '-f', '-'],
+        workload('Deployment', 'w', podSpec(image, { priorityClassName: 'tenant-high' })),
+      ),
+    );
+    refusedBy(
+      await asTenantAdmin(['create', '-f', '-'], pvc('data', 'unencrypted-hdd')),
+      WORKLOADS_POLICY,
+      'spec.storageClassName: unencrypted-hdd is not allowed',
+      'spec.workloads.allowedStorageClasses: encrypted-ssd',
+    );
+    accepted(await asTenantAdmin(['create', '--dry-run=server', '-f', '-'], pvc('data', 'encrypted-ssd')));
+    accepted(await asTenantAdmin(['create', '--dry-run=server', '-f', '-'], pvc('data')));
+  });
+
+  it('requires digests where the tenant is restricted, and exactly its node pool', async () => {
+    const pinned = `mirror.example.eu/secovia/web@${DIGEST}`;
+    const pool = { nodeSelector: { 'pool.secovia.eu/tenant': 'split', 'kubernetes.io/arch': 'amd64' } };
+    refusedBy(
+      await dryRun(undefined, pod('p', podSpec(['mirror.example.eu/secovia/web:1'], pool), youngerNs)),
+      WORKLOADS_POLICY,
+      'spec.containers[app0].image: mirror.example.eu/secovia/web:1 must be pinned by digest',
+      'spec.dataResidency.classification',
+    );
+    refusedBy(
+      await dryRun(
+        undefined,
+        workload('Job', 'j', podSpec([pinned], pool, ['mirror.example.eu/secovia/migrate:3']), youngerNs),
+      ),
+      WORKLOADS_POLICY,
+      'spec.template.spec.initContainers[init0].image: mirror.example.eu/secovia/migrate:3 must be pinned by digest',
+    );
+    refusedBy(
+      await dryRun(undefined, pod('p', podSpec([pinned]), youngerNs)),
+      WORKLOADS_POLICY,
+      'spec.nodeSelector: must be exactly kubernetes.io/arch=amd64, pool.secovia.eu/tenant=split',
+      'spec.workloads.nodeSelector',
+    );
+    refusedBy(
+      await dryRun(
+        undefined,
+        workload(
+          'Deployment',
+          'w',
+          podSpec([pinned], { nodeSelector: { ...pool.nodeSelector, 'pool.secovia.eu/tenant': 'zadar' } }),
+          youngerNs,
+        ),
+      ),
+      WORKLOADS_POLICY,
+      'spec.template.spec.nodeSelector: must be exactly',
+    );
+    refusedBy(
+      await dryRun(undefined, pod('p', podSpec([pinned], { ...pool, nodeName: 'some-node' }), youngerNs)),
+      WORKLOADS_POLICY,
+      'spec.nodeName: not allowed',
+    );
+    refusedBy(
+      await dryRun(
+        undefined,
+        pod('p', podSpec([`registry.example.eu/secovia/web@${DIGEST}`], pool), youngerNs),
+      ),
+      WORKLOADS_POLICY,
+      'is not from a registry allowed in tenant namespace',
+      'spec.workloads.allowedRegistries: mirror.example.eu/secovia',
+    );
+    accepted(await dryRun(undefined, pod('p', podSpec([pinned], pool), youngerNs)));
+    accepted(await dryRun(undefined, workload('CronJob', 'c', podSpec([pinned], pool), youngerNs)));
+  });
+});
+
+describe('the operator is confined to its namespaces', () => {
+  it('refuses the operator writes in kube-system, default and other namespaces, and changing a namespace it does not manage', async () => {
+    refusedBy(
+      await dryRun(OPERATOR_USER, configMapIn('takeover', 'kube-system')),
+      CONFINEMENT_POLICY,
+      'metadata.namespace: the secovia operator may only write in its own namespace',
+      'kube-system is neither',
+    );
+    // The operator may delete NetworkPolicies anywhere by RBAC; admission keeps it out of kube-system.
+    await must(['-n', 'kube-system', 'create', '-f', '-'], {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name: 'e2e-keep' },
+      spec: { podSelector: {}, policyTypes: ['Ingress'] },
+    });
+    refusedBy(
+      await kubectl(OPERATOR_USER, [
+        '-n',
+        'kube-system',
+        'delete',
+        'networkpolicy',
+        'e2e-keep',
+        '--dry-run=server',
+      ]),
+      CONFINEMENT_POLICY,
+      'kube-system is neither',
+    );
+    refusedBy(
+      await dryRun(OPERATOR_USER, configMapIn('takeover', plainNs)),
+      CONFINEMENT_POLICY,
+      `${plainNs} is neither`,
+    );
+    refusedBy(
+      await dryRun(OPERATOR_USER, configMapIn('takeover', 'default')),
+      CONFINEMENT_POLICY,
+      'default is neither',
+    );
+    refusedBy(
+      await kubectl(OPERATOR_USER, [
+        'patch',
+        'namespace',
+        'kube-system',
+        '--type=merge',
+        '--dry-run=server',
+        '-p',
+        '{"metadata":{"labels":{"app.kubernetes.io/managed-by":"secovia-operator"}}}',
+      ]),
+      CONFINEMENT_POLICY,
+      'the secovia operator may only change namespaces it manages; kube-system is not one',
+    );
+    refusedBy(
+      await kubectl(OPERATOR_USER, ['delete', 'namespace', plainNs, '--dry-run=server']),
+      CONFINEMENT_POLICY,
+      `may only delete namespaces it manages; ${plainNs} is not one`,
+    );
+    // Nobody else is confined by it.
+    accepted(await dryRun(undefined, configMapIn('admin-note', 'kube-system')));
+  });
+
+  it('accepts its writes in its own namespace, in tenant namespaces, and its Events in default', async () => {
+    accepted(await dryRun(OPERATOR_USER, configMapIn('export', OPERATOR_NS)));
+    accepted(await dryRun(OPERATOR_USER, configMapIn('params', ns)));
+    accepted(
+      await dryRun(OPERATOR_USER, {
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { name: 'tenant.1', namespace: 'default' },
+        involvedObject: { apiVersion: 'gov.secovia.eu/v1alpha1', kind: 'GovTenant', name: tenant },
+        reason: 'Probe',
+        message: 'probe',
+        type: 'Normal',
+      }),
+    );
+    accepted(
+      await kubectl(OPERATOR_USER, [
+        'patch',
+        'namespace',
+        ns,
+        '--type=merge',
+        '--dry-run=server',
+        '-p',
+        '{"metadata":{"labels":{"team.example/probe":"1"}}}',
+      ]),
+    );
+  });
+});
+
 describe('kube-controller-manager still cleans up', () => {
   it('garbage-collects the objects of a deleted GovService', async () => {
     await must(['-n', ns, 'delete', 'govservice', service]);
@@ -647,7 +1296,13 @@ describe('kube-controller-manager still cleans up', () => {
     // Neither the garbage collector nor the namespace controller was ever refused.
     const log = readFileSync(controllerManagerLog, 'utf8');
     expect(log).toContain('Started controller');
-    for (const policy of [NAMESPACE_POLICY, MANAGED_POLICY, SERVICES_POLICY])
+    for (const policy of [
+      NAMESPACE_POLICY,
+      MANAGED_POLICY,
+      SERVICES_POLICY,
+      INGRESS_POLICY,
+      WORKLOADS_POLICY,
+    ])
       expect(log).not.toContain(policy);
   }, 150_000);
 });

@@ -30,6 +30,7 @@ describe('parseSettings', () => {
       leaderElection: true,
       namespace: 'secovia-system',
       workers: 4,
+      cacheSyncTimeoutMs: 120_000,
       ingressNamespace: 'ingress-nginx',
       ingressClassName: 'nginx',
       tlsSecretSuffix: '-tls',
@@ -70,6 +71,14 @@ describe('parseSettings', () => {
     },
   );
 
+  it('reads the cache sync timeout as a duration, the flag winning over CACHE_SYNC_TIMEOUT', () => {
+    expect(settings([], { CACHE_SYNC_TIMEOUT: '1m30s' }).cacheSyncTimeoutMs).toBe(90_000);
+    expect(settings(['--cache-sync-timeout', '45s'], { CACHE_SYNC_TIMEOUT: '5m' }).cacheSyncTimeoutMs).toBe(
+      45_000,
+    );
+    expect(settings(['--cache-sync-timeout=3m']).cacheSyncTimeoutMs).toBe(180_000);
+  });
+
   it('takes --kubeconfig and leaves KUBECONFIG (possibly a list of files) to the client loader', () => {
     expect(settings(['--kubeconfig', '/etc/kube/config']).kubeconfig).toBe('/etc/kube/config');
     expect(settings([], { KUBECONFIG: '/a:/b' }).kubeconfig).toBeUndefined();
@@ -97,6 +106,9 @@ describe('parseSettings', () => {
     ['too many workers', ['--workers', '65'], {}, '--workers'],
     ['fractional workers', ['--workers', '1.5'], {}, '--workers'],
     ['workers that are a word', [], { WORKERS: 'many' }, '--workers'],
+    ['a cache sync timeout without a unit', ['--cache-sync-timeout', '120'], {}, '--cache-sync-timeout'],
+    ['a cache sync timeout of zero', ['--cache-sync-timeout', '0s'], {}, '--cache-sync-timeout'],
+    ['a cache sync timeout over an hour', [], { CACHE_SYNC_TIMEOUT: '61m' }, '--cache-sync-timeout'],
     ['an unknown flag', ['--verbose'], {}, '--verbose'],
     ['a flag without its value', ['--metrics-port'], {}, '--metrics-port'],
     ['a positional argument', ['run'], {}, 'run'],

@@ -4,7 +4,7 @@
  * drains what is in flight.
  */
 import type { EventSource } from '../../src/runtime/cache.js';
-import { Controller } from '../../src/runtime/controller.js';
+import { Controller, TerminalError } from '../../src/runtime/controller.js';
 import { rootLogger } from '../../src/runtime/log.js';
 
 const source = (): EventSource => ({ onEvent: () => undefined, waitForSync: () => Promise.resolve() });
@@ -55,4 +55,26 @@ test('stop (SIGTERM) drains: waiting keys still run, signals stay live', async (
   await c.start();
   await c.stop();
   expect(seen.sort()).toEqual(['k0', 'k1', 'k2', 'k3', 'k4']);
+});
+
+test('failures are reported for status; a terminal one is not retried, a transient one is', async () => {
+  const reported: [string, string][] = [];
+  let calls = 0;
+  const c = controller(async (key) => {
+    calls++;
+    if (key === 'invalid') throw new TerminalError('InvalidSpec', 'spec.x: must be positive');
+    if (calls < 3) throw new Error('connection reset');
+  });
+  c.reportFailuresWith(async (key, e) => void reported.push([key, (e as Error).message]));
+  c.queue.add('invalid');
+  await c.start();
+  expect(c.queue.numRequeues('invalid')).toBe(0);
+  c.queue.add('flaky');
+  await new Promise<void>((resolve) => {
+    const poll = (): void => (calls >= 3 ? resolve() : void setTimeout(poll, 5));
+    poll();
+  });
+  await c.stop();
+  expect(reported[0]).toEqual(['invalid', 'spec.x: must be positive']);
+  expect(reported.slice(1)).toEqual([['flaky', 'connection reset']]);
 });

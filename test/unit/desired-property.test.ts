@@ -84,6 +84,11 @@ const tenantSpec = fc.record(
       },
       { requiredKeys: [] },
     ),
+    // Domains that cover the services' hosts (permits.example.eu, a.b.example): HostNotAllowed has its own tests.
+    ingress: fc.record({
+      allowedDomains: fc.constantFrom(['example'], ['example.eu', 'b.example'], ['other.test', 'example']),
+      allowWildcard: fc.boolean(),
+    }),
     podSecurity: fc.constantFrom('restricted', 'baseline'),
     dataResidency: fc.record({
       allowedCountries: fc.uniqueArray(fc.constantFrom('HU', 'MK', 'GR'), { minLength: 1, maxLength: 3 }),
@@ -92,7 +97,7 @@ const tenantSpec = fc.record(
     suspended: fc.boolean(),
     deletionPolicy: fc.constantFrom('Retain', 'Delete'),
   },
-  { requiredKeys: ['displayName', 'country', 'level', 'environments', 'dataResidency'] },
+  { requiredKeys: ['displayName', 'country', 'level', 'environments', 'dataResidency', 'ingress'] },
 );
 
 /** A tenant as the API server would store it: only specs the schema admits, defaults filled in. */

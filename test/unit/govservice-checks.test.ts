@@ -36,7 +36,7 @@ type TenantName = keyof typeof TENANTS;
 
 function tenant(
   name: TenantName,
-  opts: { classification?: Classification; allowed?: string[]; suspended?: boolean } = {},
+  opts: { classification?: Classification; allowed?: string[]; suspended?: boolean; domains?: string[] } = {},
 ): GovTenant {
   const t = TENANTS[name];
   const spec = govTenantSpec.parse({
@@ -45,6 +45,7 @@ function tenant(
     dataResidency: { allowedCountries: [t.country], classification: opts.classification ?? 'internal' },
     allowedServiceClasses: opts.allowed ?? ['*'],
     suspended: opts.suspended ?? false,
+    ingress: { allowedDomains: opts.domains ?? ['example.eu'] },
   });
   return {
     apiVersion: 'gov.secovia.eu/v1alpha1',
@@ -182,6 +183,27 @@ describe('checkService: each reason alone', () => {
       },
       'HostConflict',
       [/^spec\.host: permits\.example\.eu/, /GovService mk-skopje-prod\/dozvole/],
+    ],
+    [
+      'a host outside the tenant’s allowed domains',
+      { service: permits({ exposure: 'public', host: 'permits.budapest.example' }) },
+      'HostNotAllowed',
+      [/^spec\.host: permits\.budapest\.example is not under a domain/, /allowedDomains: example\.eu/],
+    ],
+    [
+      'a host under a domain that only looks like the allowed one',
+      { service: permits({ exposure: 'federated', host: 'permits.notexample.eu' }) },
+      'HostNotAllowed',
+      [/^spec\.host: permits\.notexample\.eu/],
+    ],
+    [
+      'a host of a tenant that allows no domain',
+      {
+        service: permits({ exposure: 'public', host: 'permits.example.eu' }),
+        namespaceTenant: tenant('hu-budapest', { domains: [] }),
+      },
+      'HostNotAllowed',
+      [/allowedDomains: none/],
     ],
     [
       'a class whose parametersSchema does not compile',

@@ -75,9 +75,12 @@ describe('config/admission/tenant_guardrails.yaml', () => {
     const policies = docs.filter((d) => d.kind === 'ValidatingAdmissionPolicy').map((d) => d.metadata.name);
     const bindings = docs.filter((d) => d.kind === 'ValidatingAdmissionPolicyBinding');
     expect(policies.sort()).toEqual([
+      'secovia-operator-confinement',
       'secovia-operator-managed-objects',
       'secovia-reserved-namespace-metadata',
+      'secovia-tenant-ingress',
       'secovia-tenant-services',
+      'secovia-tenant-workloads',
     ]);
     expect(bindings.map((b) => b.spec.policyName).sort()).toEqual(policies);
     for (const d of docs) expect(d.metadata.namespace).toBeUndefined();
@@ -90,12 +93,17 @@ describe('config/admission/tenant_guardrails.yaml', () => {
       metadata: { name: string; namespace: string };
     };
     const user = `system:serviceaccount:${sa.metadata.namespace}:${sa.metadata.name}`;
-    for (const name of ['secovia-reserved-namespace-metadata', 'secovia-operator-managed-objects']) {
+    for (const name of [
+      'secovia-reserved-namespace-metadata',
+      'secovia-operator-managed-objects',
+      'secovia-operator-confinement',
+    ]) {
       const conditions = policy(name).spec.matchConditions ?? [];
       expect(conditions.some((c) => c.expression.includes(`'${user}'`))).toBe(true);
     }
-    // Nobody is exempt from the Service rules, not even the operator (it only writes ClusterIP Services).
-    expect(policy('secovia-tenant-services').spec.matchConditions).toBeUndefined();
+    // Nobody is exempt from the Service, Ingress and workload rules, not even the operator.
+    for (const name of ['secovia-tenant-services', 'secovia-tenant-ingress', 'secovia-tenant-workloads'])
+      expect(policy(name).spec.matchConditions).toBeUndefined();
   });
 
   it('guards every namespaced kind the operator creates, except Events, and never pods or replica sets', () => {

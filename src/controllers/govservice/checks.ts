@@ -3,6 +3,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { GovService, GovServiceClass, GovServiceClassSpec, GovTenant } from '../../api/index.js';
 import { hashOf } from '../../runtime/apply.js';
+import { hostAllowed } from '../govtenant/guardrails.js';
 import { ORIGIN_MEMBER } from '../labels.js';
 
 /** Why a GovService cannot run as asked: a CamelCase reason and a message naming the field. */
@@ -186,6 +187,17 @@ function hostRequiredProblem(s: GovService): Problem | undefined {
   };
 }
 
+/** An exposed host must lie under the tenant's spec.ingress.allowedDomains (admission refuses the Ingress otherwise). */
+function hostDomainProblem(t: GovTenant, s: GovService): Problem | undefined {
+  const host = s.spec!.host;
+  const domains = t.spec!.ingress?.allowedDomains ?? [];
+  if (!host || s.spec!.exposure === 'internal' || hostAllowed(host, domains, false)) return undefined;
+  return {
+    reason: 'HostNotAllowed',
+    message: `spec.host: ${host} is not under a domain of GovTenant ${t.metadata.name} (its spec.ingress.allowedDomains: ${domains.join(', ') || 'none'})`,
+  };
+}
+
 /** The elder of the exposed services with the same host keeps it: exactly one of two claimants reports it. */
 function hostConflictProblem(s: GovService, others: GovService[]): Problem | undefined {
   const host = s.spec!.host;
@@ -234,7 +246,7 @@ function classChecks(ctx: ServiceCheckContext, cls: GovServiceClass): ServiceChe
 /**
  * Every problem that can be evaluated, in a fixed order (the first one is the Ready reason):
  * NamespaceNotTenant, ClassNotFound, VersionNotAllowed, PlanNotFound, ClassNotAllowed,
- * ClassificationTooHigh, InvalidParameters, HostRequired, HostConflict, InvalidParametersSchema.
+ * ClassificationTooHigh, InvalidParameters, HostRequired, HostNotAllowed, HostConflict, InvalidParametersSchema.
  * A check whose prerequisite is missing (the tenant, the class) is skipped, the others still run.
  */
 export function checkService(ctx: ServiceCheckContext): ServiceCheckResult {
@@ -245,6 +257,7 @@ export function checkService(ctx: ServiceCheckContext): ServiceCheckResult {
     classProblem(ctx),
     ...resolved.problems,
     hostRequiredProblem(ctx.service),
+    ctx.namespaceTenant && hostDomainProblem(ctx.namespaceTenant, ctx.service),
     hostConflictProblem(ctx.service, ctx.otherServices),
     cls && schemaProblem(cls),
   ].filter(isProblem);

@@ -2,15 +2,22 @@
 import { SERVICE_TYPES, type GovTenant } from '../../api/index.js';
 import type { KubeObject } from '../../runtime/types.js';
 import {
+  ALLOW_WILDCARD,
+  ALLOWED_DOMAINS,
+  ALLOWED_REGISTRIES,
   CLASSIFICATION,
   COUNTRY,
   CREATED_BY_UID,
   ENVIRONMENT,
+  INGRESS_CLASSES,
   LEVEL,
   MANAGED_BY,
+  NODE_SELECTOR,
   OPERATOR,
   ORPHANED,
+  PRIORITY_CLASSES,
   SERVICE_TYPES as SERVICE_TYPES_LABEL,
+  STORAGE_CLASSES,
   SUSPENDED,
   TENANT,
 } from '../labels.js';
@@ -54,6 +61,36 @@ export interface NamespaceOptions {
    * unchanged: Delete only ever removes a namespace whose creator is the tenant being deleted.
    */
   createdBy?: string;
+  /** What admission reads from the namespace's annotations; computed from the cluster by the reconciler. */
+  guardrails?: NamespaceGuardrails;
+}
+
+/** The tenant's settings that need more than the GovTenant itself: other tenants, the catalog, the operator. */
+export interface NamespaceGuardrails {
+  /** spec.ingress.allowedDomains that no elder tenant's domains overlap. */
+  ownedDomains: string[];
+  /** spec.workloads.allowedRegistries, or the registries of the classes the tenant may use. */
+  registries: string[];
+  /** The operator's IngressClass, allowed when spec.ingress.allowedClasses is unset. */
+  defaultIngressClass: string;
+}
+
+/** The namespace annotations the admission guardrails read: comma-separated, key=value for the node pool. */
+export function guardrailAnnotations(t: GovTenant, g: NamespaceGuardrails): Record<string, string> {
+  const ingress = t.spec!.ingress;
+  const workloads = t.spec!.workloads;
+  const nodeSelector = Object.entries(workloads?.nodeSelector ?? {})
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([k, v]) => `${k}=${v}`);
+  return {
+    [ALLOWED_DOMAINS]: g.ownedDomains.join(','),
+    [ALLOW_WILDCARD]: String(ingress?.allowWildcard ?? false),
+    [INGRESS_CLASSES]: (ingress?.allowedClasses ?? [g.defaultIngressClass]).join(','),
+    [ALLOWED_REGISTRIES]: g.registries.join(','),
+    [STORAGE_CLASSES]: (workloads?.allowedStorageClasses ?? []).join(','),
+    [PRIORITY_CLASSES]: (workloads?.allowedPriorityClasses ?? []).join(','),
+    ...(nodeSelector.length ? { [NODE_SELECTOR]: nodeSelector.join(',') } : {}),
+  };
 }
 
 /**
@@ -74,7 +111,14 @@ export function tenantNamespace(t: GovTenant, environment: string, opts: Namespa
         ...(opts.orphaned ? { [ORPHANED]: 'true' } : {}),
         ...(t.spec!.suspended ? { [SUSPENDED]: 'true' } : {}),
       },
-      ...(opts.createdBy ? { annotations: { [CREATED_BY_UID]: opts.createdBy } } : {}),
+      ...(opts.createdBy || opts.guardrails
+        ? {
+            annotations: {
+              ...(opts.createdBy ? { [CREATED_BY_UID]: opts.createdBy } : {}),
+              ...(opts.guardrails ? guardrailAnnotations(t, opts.guardrails) : {}),
+            },
+          }
+        : {}),
     },
   };
 }

@@ -1,5 +1,5 @@
 /** GovTenant reconciler: load -> finalize, or apply -> prune -> status. */
-import type { GovTenant, GovTenantStatus } from '../../api/index.js';
+import type { GovServiceClass, GovTenant, GovTenantStatus } from '../../api/index.js';
 import { NamespaceIndex, type Informer } from '../../runtime/cache.js';
 import type { ReconcileResult } from '../../runtime/controller.js';
 import { Controller } from '../../runtime/controller.js';
@@ -27,8 +27,10 @@ import {
   namespaceName,
   retainedNamespace,
   tenantNamespace,
+  type NamespaceGuardrails,
   type TenantSettings,
 } from './desired.js';
+import { allowedRegistries, domainsOverlap, ownedDomains } from './guardrails.js';
 
 /** Kinds the tenant owns inside its namespaces: watched for drift, pruned when no longer wanted. */
 const OWNED_KINDS: ResourceType[] = [
@@ -56,6 +58,10 @@ export interface TenantContext {
   /** The same owned objects by namespace: prune looks at the tenant's namespaces only. */
   ownedIn: Map<string, NamespaceIndex>;
   services: Informer;
+  /** The catalog: the default image registries of a tenant are those of the classes it may use. */
+  classes: Informer<GovServiceClass>;
+  /** The operator's IngressClass, allowed by default. */
+  ingressClassName: string;
   log: Logger;
 }
 
@@ -91,15 +97,27 @@ const peersAllowing = (ctx: TenantContext, t: GovTenant): string[] => {
 
 export function tenantController(
   manager: Manager,
-  settings: TenantSettings & { workers: number },
+  settings: TenantSettings & { workers: number; ingressClassName: string },
 ): Controller {
   const tenants = manager.informer<GovTenant>(resources.GovTenant);
   const namespaces = manager.informer(resources.Namespace);
   const owned = new Map(OWNED_KINDS.map((r) => [r.kind, manager.informer(r, managedSelector)]));
   const services = manager.informer(resources.GovService);
+  const classes = manager.informer<GovServiceClass>(resources.GovServiceClass);
   const log = manager.logger.child({ controller: 'govtenant' });
   const ownedIn = new Map([...owned].map(([kind, informer]) => [kind, new NamespaceIndex(informer)]));
-  const ctx: TenantContext = { manager, settings, tenants, namespaces, owned, ownedIn, services, log };
+  const ctx: TenantContext = {
+    manager,
+    settings,
+    tenants,
+    namespaces,
+    owned,
+    ownedIn,
+    services,
+    classes,
+    ingressClassName: settings.ingressClassName,
+    log,
+  };
   // An unlabelled namespace matters to the tenant whose environment name it takes (conflicts).
   const claimedBy = (ns: KubeObject): string[] =>
     tenants
@@ -114,6 +132,16 @@ export function tenantController(
     const uid = ns.metadata.annotations?.[CREATED_BY_UID];
     return uid ? tenants.list((t) => t.metadata.uid === uid).map((t) => t.metadata.name) : [];
   };
+  const domainsOf = (o?: KubeObject): string[] =>
+    (o?.spec as GovTenant['spec'])?.ingress?.allowedDomains ?? [];
+  const overlapping = (t: KubeObject, old?: KubeObject): string[] => {
+    const changed = [...domainsOf(t), ...domainsOf(old)];
+    if (!changed.length) return [];
+    return tenants
+      .list((o) => o.metadata.name !== t.metadata.name)
+      .filter((o) => domainsOf(o).some((d) => changed.some((c) => domainsOverlap(c, d))))
+      .map((o) => o.metadata.name);
+  };
   const allowed = (o?: KubeObject): string[] =>
     (o?.spec as GovTenant['spec'])?.network?.allowFromTenants ?? [];
   return new Controller({
@@ -123,6 +151,9 @@ export function tenantController(
       { informer: namespaces, map: (ns) => [...tenantLabel(ns), ...claimedBy(ns), ...creator(ns)] },
       // A tenant that starts or stops allowing others changes their egress.
       { informer: tenants, map: (t, old) => [...allowed(t), ...allowed(old)] },
+      // Ingress domains are owned against every other tenant's, and registries come from the catalog.
+      { informer: tenants, map: (t, old) => overlapping(t, old) },
+      { informer: classes, map: () => tenants.list().map((t) => t.metadata.name) },
       { informer: services, map: (s) => tenantLabel(namespaces.get(s.metadata.namespace ?? '') ?? s) },
       ...[...owned.values()].map((informer) => ({ informer, map: tenantLabel })),
     ],
@@ -200,6 +231,7 @@ async function applyTenant(t: GovTenant, ctx: TenantContext, log: Logger): Promi
 async function applyEnvironments(scope: Scope, outcome: TenantOutcome): Promise<void> {
   const { t, ctx } = scope;
   const peers = peersAllowing(ctx, t);
+  const guardrails = namespaceGuardrails(t, ctx);
   for (const env of t.spec!.environments) {
     const name = namespaceName(t.metadata.name, env.name);
     const live = ctx.namespaces.get(name);
@@ -208,7 +240,7 @@ async function applyEnvironments(scope: Scope, outcome: TenantOutcome): Promise<
       outcome.conflicts.push(name);
       continue;
     }
-    const desiredNs = tenantNamespace(t, env.name, { createdBy: t.metadata.uid });
+    const desiredNs = tenantNamespace(t, env.name, { createdBy: t.metadata.uid, guardrails });
     await applyAndReport(scope, desiredNs);
     outcome.namespaces.push(desiredNs.metadata.name);
     if (live?.metadata.deletionTimestamp) continue;
@@ -216,6 +248,40 @@ async function applyEnvironments(scope: Scope, outcome: TenantOutcome): Promise<
       await applyOrRefuse(scope, obj, outcome);
     }
   }
+}
+
+/** What the namespaces' guardrail annotations say, from the other tenants, the catalog and the settings. */
+function namespaceGuardrails(t: GovTenant, ctx: TenantContext): NamespaceGuardrails {
+  return {
+    ownedDomains: ownedDomains(t, ctx.tenants.list()).owned,
+    registries: allowedRegistries(t, ctx.classes.list()),
+    defaultIngressClass: ctx.ingressClassName,
+  };
+}
+
+/** Whether every allowed ingress domain is the tenant's, or which an elder tenant holds. */
+function domainsCondition(t: GovTenant, ctx: TenantContext): ConditionUpdate {
+  const { owned, conflicts } = ownedDomains(t, ctx.tenants.list());
+  const observedGeneration = t.metadata.generation;
+  if (!conflicts.length)
+    return {
+      type: 'IngressDomains',
+      status: 'True',
+      reason: 'DomainsOwned',
+      message: owned.length
+        ? `Hosts under ${owned.join(', ')} may be exposed`
+        : 'No ingress domain allowed: no host may be exposed',
+      observedGeneration,
+    };
+  return {
+    type: 'IngressDomains',
+    status: 'False',
+    reason: 'DomainConflict',
+    message: `spec.ingress.allowedDomains: ${conflicts
+      .map((c) => `${c.domain} overlaps ${c.holderDomain} of GovTenant ${c.holder}, which is older`)
+      .join('; ')}; hosts under it are refused`,
+    observedGeneration,
+  };
 }
 
 /** An object the API server refuses as invalid becomes a condition; anything else is retried. */
@@ -465,7 +531,7 @@ async function writeStatus(t: GovTenant, ctx: TenantContext, out: TenantOutcome)
       appliedCondition(type, out, generation),
     ),
   ];
-  for (const c of [...updates, suspendedCondition(t), ...staleCondition(t)])
+  for (const c of [...updates, suspendedCondition(t), domainsCondition(t, ctx), ...staleCondition(t)])
     conditions = setCondition(conditions, c, now);
   conditions = setCondition(conditions, readyFrom(conditions, READY_TYPES, generation), now);
   const namespaces = new Set(out.namespaces);
