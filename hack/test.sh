@@ -7,6 +7,11 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 step() { printf '\n== %s\n' "$*"; }
 
+step "Node.js $(grep '^NODE_VERSION=' hack/versions.env | cut -d= -f2 | cut -d. -f1) (the machine's own when new enough, else from the npm registry, cached)"
+PATH="$(bash hack/ensure-node.sh):$PATH"
+export PATH
+echo "node $(node --version)"
+
 step "install npm dependencies"
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm install --no-audit --no-fund
