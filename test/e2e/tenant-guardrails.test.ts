@@ -111,7 +111,11 @@ const dryRun = (user: string | undefined, obj: unknown) =>
 const HTTPROUTE_CRD = {
   apiVersion: 'apiextensions.k8s.io/v1',
   kind: 'CustomResourceDefinition',
-  metadata: { name: 'httproutes.gateway.networking.k8s.io' },
+  metadata: {
+    name: 'httproutes.gateway.networking.k8s.io',
+    // As the Gateway API's own CRDs: the group is a protected *.k8s.io one.
+    annotations: { 'api-approved.kubernetes.io': 'https://github.com/kubernetes-sigs/gateway-api/pull/1538' },
+  },
   spec: {
     group: 'gateway.networking.k8s.io',
     names: { kind: 'HTTPRoute', plural: 'httproutes', singular: 'httproute', listKind: 'HTTPRouteList' },
@@ -350,7 +354,8 @@ beforeAll(async () => {
   });
   tenantUid = (await readyTenant(tenant)).metadata.uid!;
   serviceClass = cls;
-  younger = uniqueName('hr-st');
+  // Created in the same second, the elder is the first by name: this name sorts after the first one's.
+  younger = uniqueName('hr-zst');
   youngerNs = `${younger}-prod`;
   await must(['create', '-f', '-'], {
     apiVersion: 'gov.secovia.eu/v1alpha1',
@@ -930,22 +935,19 @@ describe('Ingresses and HTTPRoutes in a tenant namespace', () => {
     accepted(await asTenantAdmin(['delete', 'ingress', 'web']));
   });
 
-  it('refuses HTTPRoute hostnames outside the tenant’s domains, and a route without hostnames', async () => {
+  it('refuses HTTPRoute hostnames outside the tenant’s domains, and a route without hostnames, to the cluster admin', async () => {
     refusedBy(
-      await asTenantAdmin(
-        ['create', '-f', '-'],
-        httpRoute('route', ['www.zadar.example', 'www.split.example']),
-      ),
+      await dryRun(undefined, httpRoute('route', ['www.zadar.example', 'www.split.example'])),
       INGRESS_POLICY,
       'spec.hostnames[]: host www.split.example is not under a domain',
     );
     refusedBy(
-      await asTenantAdmin(['create', '-f', '-'], httpRoute('route', undefined)),
+      await dryRun(undefined, httpRoute('route', undefined)),
       INGRESS_POLICY,
       'spec.hostnames[]: required',
     );
     refusedBy(
-      await asTenantAdmin(['create', '-f', '-'], httpRoute('route', ['*.zadar.example'])),
+      await dryRun(undefined, httpRoute('route', ['*.zadar.example'])),
       INGRESS_POLICY,
       'spec.hostnames[]: wildcard host *.zadar.example is not allowed',
     );
@@ -1025,19 +1027,14 @@ describe('workloads in a tenant namespace', () => {
     async (kind) => {
       const field = kind === 'CronJob' ? 'spec.jobTemplate.spec.template.spec' : 'spec.template.spec';
       refusedBy(
-        await asTenantAdmin(
-          ['create', '-f', '-'],
+        await dryRun(
+          undefined,
           workload(kind, 'w', podSpec(['registry.example.eu/secovia/web:1', 'quay.io/miner/xmrig'])),
         ),
         WORKLOADS_POLICY,
         `${field}.containers[app1].image: quay.io/miner/xmrig is not from a registry allowed`,
       );
-      accepted(
-        await asTenantAdmin(
-          ['create', '--dry-run=server', '-f', '-'],
-          workload(kind, 'w', podSpec(['registry.example.eu/secovia/web:1'])),
-        ),
-      );
+      accepted(await dryRun(undefined, workload(kind, 'w', podSpec(['registry.example.eu/secovia/web:1']))));
     },
   );
 
@@ -1182,6 +1179,14 @@ describe('workloads in a tenant namespace', () => {
 });
 
 describe('the operator is confined to its namespaces', () => {
+  /** Server-side apply, as the operator writes (it may not get or update namespaces, only patch them). */
+  const applyAsOperator = (obj: unknown) =>
+    kubectl(
+      OPERATOR_USER,
+      ['apply', '--server-side', '--field-manager=e2e-probe', '--dry-run=server', '-f', '-'],
+      obj,
+    );
+
   it('refuses the operator writes in kube-system, default and other namespaces, and changing a namespace it does not manage', async () => {
     refusedBy(
       await dryRun(OPERATOR_USER, configMapIn('takeover', 'kube-system')),
@@ -1219,15 +1224,7 @@ describe('the operator is confined to its namespaces', () => {
       'default is neither',
     );
     refusedBy(
-      await kubectl(OPERATOR_USER, [
-        'patch',
-        'namespace',
-        'kube-system',
-        '--type=merge',
-        '--dry-run=server',
-        '-p',
-        '{"metadata":{"labels":{"app.kubernetes.io/managed-by":"secovia-operator"}}}',
-      ]),
+      await applyAsOperator(namespace('kube-system', { 'app.kubernetes.io/managed-by': 'secovia-operator' })),
       CONFINEMENT_POLICY,
       'the secovia operator may only change namespaces it manages; kube-system is not one',
     );
@@ -1254,17 +1251,7 @@ describe('the operator is confined to its namespaces', () => {
         type: 'Normal',
       }),
     );
-    accepted(
-      await kubectl(OPERATOR_USER, [
-        'patch',
-        'namespace',
-        ns,
-        '--type=merge',
-        '--dry-run=server',
-        '-p',
-        '{"metadata":{"labels":{"team.example/probe":"1"}}}',
-      ]),
-    );
+    accepted(await applyAsOperator(namespace(ns, { 'team.example/probe': '1' })));
   });
 });
 
