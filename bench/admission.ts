@@ -13,6 +13,7 @@ import {
   benchPlane,
   createTenants,
   GROUP_PATH,
+  percentiles,
   report,
   ROOT,
   round,
@@ -66,12 +67,6 @@ const pod = (name: string, namespace: string, image = IMAGE): KubeObject => ({
     ],
   },
 });
-
-const percentiles = (ms: number[]): { p50: number; p99: number; max: number } => {
-  const s = [...ms].sort((a, b) => a - b);
-  const at = (q: number): number => round(s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]!, 2);
-  return { p50: at(0.5), p99: at(0.99), max: at(1) };
-};
 
 /** One create after the other, each in a random tenant namespace; milliseconds each. */
 async function timeCreates(
@@ -165,8 +160,8 @@ for (let r = 0; r < ROUNDS; r++) {
 }
 const result = Object.fromEntries(
   (['configmaps', 'pods'] as const).map((kind) => {
-    const without = percentiles(samples.without[kind]);
-    const withPolicies = percentiles(samples.with[kind]);
+    const without = percentiles(samples.without[kind], 2);
+    const withPolicies = percentiles(samples.with[kind], 2);
     return [
       kind,
       {

@@ -9,7 +9,15 @@
  */
 import type { KubeClient } from '../src/runtime/kube.js';
 import type { KubeObject } from '../src/runtime/types.js';
-import { benchPlane, GROUP_PATH, isReady, report, round, startOperator, untilReady } from './support.js';
+import {
+  benchPlane,
+  GROUP_PATH,
+  isReady,
+  percentiles,
+  report,
+  startOperator,
+  untilReady,
+} from './support.js';
 import { markRolledOut } from '../test/harness/rollout.js';
 
 const SAMPLES = Number(process.argv[2] ?? 50);
@@ -53,12 +61,6 @@ function rolloutWatch(client: KubeClient, stop: AbortSignal): void {
     stop,
   );
 }
-
-const percentiles = (ms: number[]): { p50: number; p99: number; max: number } => {
-  const s = [...ms].sort((a, b) => a - b);
-  const at = (q: number): number => round(s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]!, 0);
-  return { p50: at(0.5), p99: at(0.99), max: at(1) };
-};
 
 async function timeEach(
   client: KubeClient,

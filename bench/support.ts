@@ -318,6 +318,13 @@ export async function untilQuiet(auditLog: string, quietMs = 30_000, timeoutMs =
   }
 }
 
+/** p50, p99 and maximum of a sample of milliseconds, rounded to `digits` decimals. */
+export function percentiles(ms: number[], digits = 0): { p50: number; p99: number; max: number } {
+  const s = [...ms].sort((a, b) => a - b);
+  const at = (q: number): number => round(s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]!, digits);
+  return { p50: at(0.5), p99: at(0.99), max: at(1) };
+}
+
 /** Prints the result as JSON with the machine it ran on. */
 export function report(name: string, result: Record<string, unknown>): void {
   console.log(JSON.stringify({ benchmark: name, machine: machine(), ...result }, null, 2));

@@ -263,6 +263,27 @@ function startControllerManager(): ChildProcess {
   return child;
 }
 
+/** A GovTenant of one environment, prod, deleted with its namespaces; `extra` adds to its spec. */
+const croatianTenant = (
+  name: string,
+  displayName: string,
+  classification: string,
+  extra: Record<string, unknown>,
+) => ({
+  apiVersion: 'gov.secovia.eu/v1alpha1',
+  kind: 'GovTenant',
+  metadata: { name },
+  spec: {
+    displayName,
+    country: 'HR',
+    level: 'municipal',
+    environments: [{ name: 'prod' }],
+    dataResidency: { allowedCountries: ['HR'], classification },
+    deletionPolicy: 'Delete',
+    ...extra,
+  },
+});
+
 const readyTenant = (name: string): Promise<KubeObject> =>
   eventually(
     async () => {
@@ -336,45 +357,29 @@ beforeAll(async () => {
       parametersSchema: { type: 'object', properties: { office: { type: 'string' } } },
     },
   });
-  await must(['create', '-f', '-'], {
-    apiVersion: 'gov.secovia.eu/v1alpha1',
-    kind: 'GovTenant',
-    metadata: { name: tenant },
-    spec: {
-      displayName: 'Grad Zadar',
-      country: 'HR',
-      level: 'municipal',
-      environments: [{ name: 'prod' }],
+  await must(
+    ['create', '-f', '-'],
+    croatianTenant(tenant, 'Grad Zadar', 'internal', {
       access: { admins: [{ kind: 'User', name: TENANT_ADMIN }] },
-      dataResidency: { allowedCountries: ['HR'], classification: 'internal' },
-      deletionPolicy: 'Delete',
       ingress: { allowedDomains: ['zadar.example'] },
       workloads: { allowedStorageClasses: ['encrypted-ssd'], allowedPriorityClasses: ['tenant-high'] },
-    },
-  });
+    }),
+  );
   tenantUid = (await readyTenant(tenant)).metadata.uid!;
   serviceClass = cls;
   // Created in the same second, the elder is the first by name: this name sorts after the first one's.
   younger = uniqueName('hr-zst');
   youngerNs = `${younger}-prod`;
-  await must(['create', '-f', '-'], {
-    apiVersion: 'gov.secovia.eu/v1alpha1',
-    kind: 'GovTenant',
-    metadata: { name: younger },
-    spec: {
-      displayName: 'Grad Split',
-      country: 'HR',
-      level: 'municipal',
-      environments: [{ name: 'prod' }],
-      dataResidency: { allowedCountries: ['HR'], classification: 'restricted' },
-      deletionPolicy: 'Delete',
+  await must(
+    ['create', '-f', '-'],
+    croatianTenant(younger, 'Grad Split', 'restricted', {
       ingress: { allowedDomains: ['split.example', 'www.zadar.example'], allowWildcard: true },
       workloads: {
         allowedRegistries: ['mirror.example.eu/secovia'],
         nodeSelector: { 'pool.secovia.eu/tenant': 'split', 'kubernetes.io/arch': 'amd64' },
       },
-    },
-  });
+    }),
+  );
   await readyTenant(younger);
   // HTTPRoute as the Gateway API defines it, reduced to the fields the guardrail reads.
   await must(['apply', '-f', '-'], HTTPROUTE_CRD);
