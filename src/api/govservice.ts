@@ -15,6 +15,21 @@ import {
 } from './common.js';
 import type { KindDefinition } from './crd.js';
 
+/**
+ * Longest GovService name: it is the name of its Service (a DNS-1035 label) and the value of the
+ * labels app.kubernetes.io/instance and gov.secovia.eu/service on everything it owns (at most 63).
+ * Every other derived name is a DNS subdomain of at most 253 characters, where the longest,
+ * `<name>-ingress-controller` (82) and `<name>-parameters` (74), fit easily.
+ */
+export const MAX_SERVICE_NAME = 63;
+/**
+ * Bounds of spec.parameters. The CRD holds the number of keys (maxProperties); the API server's CEL
+ * cannot see inside preserved unknown fields, so the operator checks depth and size (InvalidParameters).
+ */
+export const MAX_PARAMETERS = 64;
+export const MAX_PARAMETERS_DEPTH = 8;
+export const MAX_PARAMETERS_BYTES = 64 * 1024;
+
 export const govServiceSpec = withRules(
   z.object({
     class: dnsLabel('Name of the GovServiceClass to instantiate.'),
@@ -32,8 +47,11 @@ export const govServiceSpec = withRules(
       'Host name under which the service is reached; required when public or federated.',
     ).optional(),
     parameters: freeForm(
-      'Settings of the instance, checked against the parametersSchema of the class.',
-    ).optional(),
+      `Settings of the instance, checked against the parametersSchema of the class: at most ${MAX_PARAMETERS} top-level keys, nested at most ${MAX_PARAMETERS_DEPTH} levels deep, at most ${MAX_PARAMETERS_BYTES / 1024} KiB as JSON.`,
+    )
+      .refine((p) => Object.keys(p).length <= MAX_PARAMETERS, `must have at most ${MAX_PARAMETERS} keys`)
+      .meta({ maxProperties: MAX_PARAMETERS })
+      .optional(),
   }),
   [
     {
@@ -77,5 +95,17 @@ export const govServiceDefinition: KindDefinition = {
     readyColumn,
     { name: 'URL', type: 'string', jsonPath: '.status.url', description: 'Address of the service.' },
     ageColumn,
+  ],
+  validations: [
+    {
+      rule: `size(self.metadata.name) <= ${MAX_SERVICE_NAME} && self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')`,
+      message: `metadata.name: a GovService name must be a DNS-1035 label: at most ${MAX_SERVICE_NAME} lower-case letters, digits and dashes, starting with a letter (it names the Service and labels every object of the service)`,
+      reason: 'FieldValueInvalid',
+    },
+    {
+      rule: "!self.metadata.name.startsWith('secovia-')",
+      message: 'metadata.name: the prefix secovia- is reserved to the objects of the secovia operator',
+      reason: 'FieldValueForbidden',
+    },
   ],
 };

@@ -280,6 +280,126 @@ describe('GovService', () => {
     );
   }, 60_000);
 
+  it('ends an API server refusal of one of its objects (422) in its status with the server message, not in retries', async () => {
+    const t = uniqueName('mk-');
+    const ns = `${t}-prod`;
+    await tenant(plain, t);
+    // A cluster policy that refuses this namespace's Deployment the way a validation does (HTTP 422).
+    const policy = `refuse-${t}`;
+    const vap = '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies';
+    await plain.client.request('POST', vap, {
+      body: {
+        apiVersion: 'admissionregistration.k8s.io/v1',
+        kind: 'ValidatingAdmissionPolicy',
+        metadata: { name: policy },
+        spec: {
+          failurePolicy: 'Fail',
+          matchConstraints: {
+            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } },
+            resourceRules: [
+              {
+                apiGroups: ['apps'],
+                apiVersions: ['*'],
+                operations: ['CREATE', 'UPDATE'],
+                resources: ['deployments'],
+              },
+            ],
+          },
+          validations: [
+            { expression: 'false', message: 'spec.template: refused by the test policy', reason: 'Invalid' },
+          ],
+        },
+      },
+    });
+    await plain.client.request(
+      'POST',
+      '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings',
+      {
+        body: {
+          apiVersion: 'admissionregistration.k8s.io/v1',
+          kind: 'ValidatingAdmissionPolicyBinding',
+          metadata: { name: policy },
+          spec: { policyName: policy, validationActions: ['Deny'] },
+        },
+      },
+    );
+    try {
+      // A new policy takes a moment to reach admission: a dry run tells when it refuses.
+      const probe = {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'probe' },
+        spec: {
+          selector: { matchLabels: { app: 'probe' } },
+          template: {
+            metadata: { labels: { app: 'probe' } },
+            spec: { containers: [{ name: 'c', image: 'registry.example.eu/probe:1' }] },
+          },
+        },
+      };
+      await eventually(
+        () =>
+          plain.client
+            .request('POST', `/apis/apps/v1/namespaces/${ns}/deployments`, {
+              query: { dryRun: 'All' },
+              body: probe,
+            })
+            .then(
+              () => false,
+              (e: Error) => e.message.includes('refused by the test policy'),
+            ),
+        30_000,
+        'the test policy in force',
+      );
+      await create(plain, service('permits', ns, permits()));
+      const s = await readyReason(plain, ns, 'permits', 'ObjectInvalid');
+      const ready = conditionOf(s, 'Ready');
+      expect(ready?.message).toContain('Deployment permits refused by the API server (HTTP 422)');
+      expect(ready?.message).toContain('spec.template: refused by the test policy');
+      expect(ready?.observedGeneration).toBe(s.metadata.generation);
+      const events = await plain.client.request<{ items: { reason: string; type: string }[] }>(
+        'GET',
+        `/api/v1/namespaces/${ns}/events?fieldSelector=involvedObject.name=permits`,
+      );
+      expect(events.items.filter((e) => e.type === 'Warning').map((e) => e.reason)).toContain(
+        'ObjectInvalid',
+      );
+    } finally {
+      await plain.client.request(
+        'DELETE',
+        `/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings/${policy}`,
+      );
+      await plain.client.request('DELETE', `${vap}/${policy}`);
+    }
+    // The refusal lifted, a change of the service tries again and succeeds (the policy's removal
+    // reaches admission a moment later: each look that finds no Deployment changes the service again).
+    const deployment = `/apis/apps/v1/namespaces/${ns}/deployments/permits`;
+    await eventually(
+      async () => {
+        const d = await getObject(plain.client, deployment);
+        if (d) return d;
+        await plain.client.request('PATCH', servicePath(ns, 'permits'), {
+          contentType: 'application/merge-patch+json',
+          body: { metadata: { annotations: { 'e2e.example/retry': String(Date.now()) } } },
+        });
+        return undefined;
+      },
+      30_000,
+      'Deployment created once the policy is gone',
+    );
+    await eventually(
+      async () => {
+        const reason = conditionOf(
+          await getObject(plain.client, servicePath(ns, 'permits')),
+          'Ready',
+        )?.reason;
+        return reason !== undefined && reason !== 'ObjectInvalid';
+      },
+      20_000,
+      'Ready no longer ObjectInvalid',
+    );
+  }, 60_000);
+
   it('scales to zero while the tenant is suspended (condition Suspended) and back to the plan when resumed', async () => {
     const t = uniqueName('hu-');
     const ns = `${t}-prod`;

@@ -2,6 +2,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { GovService, GovServiceClass, GovServiceClassSpec, GovTenant } from '../../api/index.js';
+import { MAX_PARAMETERS_BYTES, MAX_PARAMETERS_DEPTH } from '../../api/govservice.js';
 import { hashOf } from '../../runtime/apply.js';
 import { hostAllowed } from '../govtenant/guardrails.js';
 import { ORIGIN_MEMBER } from '../labels.js';
@@ -173,7 +174,43 @@ function classificationProblem(t: GovTenant, cls: GovServiceClass): Problem | un
   };
 }
 
+/**
+ * Levels of nesting of a JSON value (0 for a scalar, 1 for an object or array of scalars), counted
+ * without recursion and no further than `limit + 1`: a hostile value cannot exhaust the stack.
+ */
+export function depthOf(value: unknown, limit = Infinity): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length) {
+    const [v, level] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    deepest = Math.max(deepest, level + 1);
+    if (deepest > limit) return deepest;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, level + 1]);
+  }
+  return deepest;
+}
+
+/** Depth and size, which the CRD cannot bound inside preserved unknown fields. */
+export function parametersBoundsProblem(parameters: unknown): Problem | undefined {
+  const depth = depthOf(parameters ?? {}, MAX_PARAMETERS_DEPTH);
+  if (depth > MAX_PARAMETERS_DEPTH) {
+    return {
+      reason: 'InvalidParameters',
+      message: `spec.parameters: nested more than ${MAX_PARAMETERS_DEPTH} levels deep (objects and arrays)`,
+    };
+  }
+  const bytes = Buffer.byteLength(JSON.stringify(parameters ?? {}), 'utf8');
+  if (bytes <= MAX_PARAMETERS_BYTES) return undefined;
+  return {
+    reason: 'InvalidParameters',
+    message: `spec.parameters: ${bytes} bytes as JSON, at most ${MAX_PARAMETERS_BYTES} are allowed`,
+  };
+}
+
 function parametersProblem(ctx: ServiceCheckContext, cls: GovServiceClass): Problem | undefined {
+  const bounds = parametersBoundsProblem(ctx.service.spec!.parameters);
+  if (bounds) return bounds;
   const errors = parameterErrors(cls.spec!.parametersSchema ?? {}, ctx.service.spec!.parameters ?? {});
   if (!errors.length) return undefined;
   return { reason: 'InvalidParameters', message: errors.join('; ') };

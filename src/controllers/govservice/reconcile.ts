@@ -164,18 +164,36 @@ async function applyAll(
         tenant: obj.metadata.labels?.[TENANT],
       });
     } catch (e) {
-      const quota = quotaRefusal(e);
-      if (!quota) throw e;
-      return { reason: 'QuotaExceeded', message: `${obj.kind} ${obj.metadata.name} refused: ${quota}` };
+      const problem = refusalProblem(obj, e);
+      if (!problem) throw e;
+      return problem;
     }
   }
   return undefined;
 }
 
-/** The API server's message when a ResourceQuota refused a request, naming the quota. */
-function quotaRefusal(e: unknown): string | undefined {
-  if (!(e instanceof ApiError) || e.status !== 403) return undefined;
-  return /exceeded quota/.test(e.message) ? e.message : undefined;
+/** Refusals that retrying the same object cannot fix, by HTTP status: the object itself is at fault. */
+const REFUSED_OBJECT: Record<number, string> = {
+  400: 'ObjectRejected',
+  413: 'ObjectTooLarge',
+  422: 'ObjectInvalid',
+};
+
+/**
+ * An API server refusal that only a change (of the spec, the quota, the tenant) can lift, as a
+ * problem with the server's own message: it ends in the status instead of in retries. Anything
+ * else (conflicts, timeouts, unavailability) is thrown and retried.
+ */
+export function refusalProblem(obj: KubeObject, e: unknown): Problem | undefined {
+  if (!(e instanceof ApiError)) return undefined;
+  const what = `${obj.kind} ${obj.metadata.name}`;
+  if (e.status === 403 && /exceeded quota/.test(e.message))
+    return { reason: 'QuotaExceeded', message: `${what} refused: ${e.message}` };
+  if (e.status === 403 && /is suspended/.test(e.message))
+    return { reason: 'TenantSuspended', message: `${what} refused: ${e.message}` };
+  const reason = REFUSED_OBJECT[e.status];
+  if (!reason) return undefined;
+  return { reason, message: `${what} refused by the API server (HTTP ${e.status}): ${e.message}` };
 }
 
 async function prune(s: GovService, ctx: ServiceContext, log: Logger, keep: Set<string>): Promise<void> {
