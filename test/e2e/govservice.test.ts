@@ -280,6 +280,57 @@ describe('GovService', () => {
     );
   }, 60_000);
 
+  it("lets the ingress controller reach only the target ports of the tenant's public and federated services", async () => {
+    const t = uniqueName('mk-');
+    const ns = `${t}-prod`;
+    const policyPath = `/apis/networking.k8s.io/v1/namespaces/${ns}/networkpolicies/secovia-allow-ingress-controller`;
+    const ports = async () =>
+      ((await getObject(plain.client, policyPath))?.spec as { ingress: { ports: unknown[] }[] } | undefined)
+        ?.ingress[0]?.ports;
+    await tenant(plain, t);
+    await create(plain, service('internal', ns, permits()));
+    await eventually(() => getObject(plain.client, `/apis/apps/v1/namespaces/${ns}/deployments/internal`));
+    // No exposed service: no allowance at all.
+    expect(await getObject(plain.client, policyPath)).toBeUndefined();
+    await create(
+      plain,
+      service('permits', ns, permits({ exposure: 'public', host: `permits.${t}.example` })),
+    );
+    await create(
+      plain,
+      service('delivery', ns, {
+        class: 'e-delivery',
+        plan: 'standard',
+        exposure: 'federated',
+        host: `delivery.${t}.example`,
+      }),
+    );
+    const both = [
+      { protocol: 'TCP', port: 8080 },
+      { protocol: 'TCP', port: 8443 },
+    ];
+    await eventually(
+      async () => JSON.stringify(await ports()) === JSON.stringify(both),
+      20_000,
+      'ports of permits (8080) and delivery (8443)',
+    );
+    const policy = await getObject(plain.client, policyPath);
+    expect((policy?.spec as { ingress: { from: unknown[] }[] }).ingress[0]?.from).toEqual([
+      { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } },
+    ]);
+    await plain.client.request('PATCH', servicePath(ns, 'delivery'), {
+      contentType: 'application/merge-patch+json',
+      body: { spec: { exposure: 'internal', host: null } },
+    });
+    await eventually(
+      async () => JSON.stringify(await ports()) === JSON.stringify([both[0]]),
+      20_000,
+      'only 8080 once delivery is internal',
+    );
+    await plain.client.request('DELETE', servicePath(ns, 'permits'));
+    await eventually(async () => !(await getObject(plain.client, policyPath)), 20_000, 'policy pruned');
+  }, 60_000);
+
   it('ends an API server refusal of one of its objects (422) in its status with the server message, not in retries', async () => {
     const t = uniqueName('mk-');
     const ns = `${t}-prod`;

@@ -275,9 +275,9 @@ describe('GovTenant tenancy', () => {
     const policies = (await listIn(`/apis/networking.k8s.io/v1/namespaces/${name}-prod/networkpolicies`)).map(
       (p) => p.metadata.name,
     );
+    // No public or federated GovService: the ingress controller may reach nothing here.
     expect(policies.sort()).toEqual([
       'secovia-allow-egress',
-      'secovia-allow-ingress-controller',
       'secovia-allow-same-tenant',
       'secovia-default-deny',
     ]);

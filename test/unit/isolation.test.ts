@@ -29,8 +29,11 @@ function tenant(name: string, country: string, network: Record<string, unknown> 
   } as unknown as GovTenant;
 }
 
+/** Ports of public or federated GovServices, by namespace: what the ingress controller may reach. */
+type Exposed = Record<string, number[]>;
+
 /** Namespaces and policies of the tenants, plus the cluster's own namespaces. */
-function world(tenants: GovTenant[]): World {
+function world(tenants: GovTenant[], exposed: Exposed = {}): World {
   const allowing = (name: string) =>
     tenants
       .filter((t) => (t.spec!.network?.allowFromTenants ?? []).includes(name))
@@ -45,7 +48,13 @@ function world(tenants: GovTenant[]): World {
     for (const env of t.spec!.environments) {
       const ns = tenantNamespace(t, env.name);
       namespaces.push({ name: ns.metadata.name, labels: ns.metadata.labels ?? {} });
-      policies.push(...isolationPolicies(t, env, { settings, peersAllowingUs: allowing(t.metadata.name) }));
+      policies.push(
+        ...isolationPolicies(t, env, {
+          settings,
+          peersAllowingUs: allowing(t.metadata.name),
+          exposedPorts: exposed[ns.metadata.name],
+        }),
+      );
     }
   }
   return { namespaces, policies };
@@ -112,7 +121,7 @@ describe('tenant isolation policies', () => {
   });
   const mk = tenant('mk-skopje', 'MK');
   const rs = tenant('rs-novisad', 'RS');
-  const w = world([hu, mk, rs]);
+  const w = world([hu, mk, rs], { 'rs-novisad-prod': [8080, 9443], 'hu-budapest-prod': [3000] });
 
   it.each([
     ['same tenant, same environment', pod('rs-novisad-prod'), pod('rs-novisad-prod'), 8080, true],
@@ -120,7 +129,36 @@ describe('tenant isolation policies', () => {
     ['another tenant, any port', pod('rs-novisad-prod'), pod('mk-skopje-prod'), 8080, false],
     ['another tenant, the other way', pod('mk-skopje-prod'), pod('rs-novisad-prod'), 443, false],
     ['an unmanaged namespace', pod('unmanaged'), pod('rs-novisad-prod'), 8080, false],
-    ['the ingress controller', ingressController, pod('rs-novisad-prod'), 8080, true],
+    ['the ingress controller, an exposed port', ingressController, pod('rs-novisad-prod'), 8080, true],
+    ['the ingress controller, another exposed port', ingressController, pod('rs-novisad-prod'), 9443, true],
+    [
+      'the ingress controller, a port no service exposes',
+      ingressController,
+      pod('rs-novisad-prod'),
+      5432,
+      false,
+    ],
+    [
+      "the ingress controller, another tenant's exposed port",
+      ingressController,
+      pod('hu-budapest-prod'),
+      8080,
+      false,
+    ],
+    [
+      'the ingress controller, a namespace exposing nothing',
+      ingressController,
+      pod('rs-novisad-test'),
+      8080,
+      false,
+    ],
+    [
+      'the ingress controller, a tenant exposing nothing',
+      ingressController,
+      pod('mk-skopje-prod'),
+      8080,
+      false,
+    ],
     ['DNS over UDP', pod('rs-novisad-prod'), dns, 53, true],
     ['DNS over TCP', pod('rs-novisad-prod'), dns, 53, true],
     ['port 53 of another tenant', pod('rs-novisad-prod'), pod('mk-skopje-prod'), 53, false],
@@ -135,6 +173,40 @@ describe('tenant isolation policies', () => {
     const protocol = _name === 'DNS over UDP' ? 'UDP' : 'TCP';
     expect(allowed(w, from, to, port, protocol)).toBe(expected);
   });
+
+  it.each([
+    ['no exposed service', undefined, undefined],
+    ['an empty list', [], undefined],
+    ['one port', [8080], [{ protocol: 'TCP', port: 8080 }]],
+    [
+      'ports sorted, duplicates once',
+      [9443, 8080, 9443],
+      [
+        { protocol: 'TCP', port: 8080 },
+        { protocol: 'TCP', port: 9443 },
+      ],
+    ],
+  ] as [string, number[] | undefined, unknown][])(
+    'secovia-allow-ingress-controller with %s',
+    (_name, exposedPorts, ports) => {
+      const policy = isolationPolicies(rs, rs.spec!.environments[0]!, { settings, exposedPorts }).find(
+        (p) => p.metadata.name === 'secovia-allow-ingress-controller',
+      );
+      if (ports === undefined) return expect(policy).toBeUndefined();
+      expect(policy?.spec).toEqual({
+        podSelector: {},
+        policyTypes: ['Ingress'],
+        ingress: [
+          {
+            from: [
+              { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } },
+            ],
+            ports,
+          },
+        ],
+      });
+    },
+  );
 
   it('produces no policies when isolation is none', () => {
     const open = tenant('bg-sofia', 'BG', { isolation: 'none' });

@@ -107,7 +107,9 @@ function meta(i: ServiceInputs, name = i.service.metadata.name): KubeObject['met
 }
 
 const isSuspended = (i: ServiceInputs): boolean => i.tenant.spec!.suspended === true;
-const classPort = (i: ServiceInputs): number => i.serviceClass.spec!.port ?? DEFAULT_PORT;
+/** The container port of a class's pods: the target port of its GovServices' Services. */
+export const classPortOf = (serviceClass: GovServiceClass): number => serviceClass.spec?.port ?? DEFAULT_PORT;
+const classPort = (i: ServiceInputs): number => classPortOf(i.serviceClass);
 /** The fewest replicas the plan runs: the fixed count, or the autoscaler's minimum. */
 const minReplicas = (p: Plan): number => p.replicas ?? p.autoscaling?.minReplicas ?? 1;
 

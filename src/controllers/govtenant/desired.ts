@@ -268,6 +268,11 @@ export interface IsolationInputs {
   settings: TenantSettings;
   /** Tenants whose allowFromTenants name this tenant: egress towards them is opened so their allowance works. */
   peersAllowingUs?: string[];
+  /**
+   * TCP ports that the tenant's public and federated GovServices serve in this environment: the only
+   * ports the ingress controller may reach. None: no ingress-controller policy at all.
+   */
+  exposedPorts?: number[];
   /** false when releasing a namespace: no owner reference that garbage collection could follow. */
   owned?: boolean;
 }
@@ -288,6 +293,7 @@ export function isolationPolicies(t: GovTenant, env: Environment, inputs: Isolat
     spec: { podSelector: {}, ...spec },
   });
   const fromTenants = (network.allowFromTenants ?? []).filter((n) => n !== self);
+  const exposedPorts = [...new Set(inputs.exposedPorts ?? [])].sort((a, b) => a - b);
   const dns = {
     to: [{ ...byNamespaceName('kube-system'), podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
     ports: [
@@ -303,10 +309,19 @@ export function isolationPolicies(t: GovTenant, env: Environment, inputs: Isolat
   return [
     policy(OBJECT_NAMES.denyAll, { policyTypes: ['Ingress', 'Egress'] }),
     policy(OBJECT_NAMES.sameTenant, { policyTypes: ['Ingress', 'Egress'], ...sameTenant }),
-    policy(OBJECT_NAMES.ingressController, {
-      policyTypes: ['Ingress'],
-      ingress: [{ from: [byNamespaceName(inputs.settings.ingressNamespace)] }],
-    }),
+    ...(exposedPorts.length
+      ? [
+          policy(OBJECT_NAMES.ingressController, {
+            policyTypes: ['Ingress'],
+            ingress: [
+              {
+                from: [byNamespaceName(inputs.settings.ingressNamespace)],
+                ports: exposedPorts.map((port) => ({ protocol: 'TCP', port })),
+              },
+            ],
+          }),
+        ]
+      : []),
     ...(fromTenants.length
       ? [
           policy(OBJECT_NAMES.fromTenants, {

@@ -1,5 +1,6 @@
 /** GovTenant reconciler: load -> finalize, or apply -> prune -> status. */
-import type { GovServiceClass, GovTenant, GovTenantStatus } from '../../api/index.js';
+import type { GovService, GovServiceClass, GovTenant, GovTenantStatus } from '../../api/index.js';
+import { classPortOf } from '../govservice/desired.js';
 import { NamespaceIndex, type Informer } from '../../runtime/cache.js';
 import type { ReconcileResult } from '../../runtime/controller.js';
 import { Controller } from '../../runtime/controller.js';
@@ -228,6 +229,21 @@ async function applyTenant(t: GovTenant, ctx: TenantContext, log: Logger): Promi
   return outcome;
 }
 
+/**
+ * The target ports of the Services of the public and federated GovServices in a namespace (their
+ * class's container port): what the ingress controller may reach there.
+ */
+function exposedPorts(ctx: TenantContext, namespace: string): number[] {
+  const exposed = ctx.services.list(
+    (s) => s.metadata.namespace === namespace && !!(s.spec as GovService['spec'])?.host,
+  ) as GovService[];
+  return exposed
+    .filter((s) => s.spec!.exposure !== 'internal')
+    .map((s) => ctx.classes.get(s.spec!.class))
+    .filter((c): c is GovServiceClass => !!c?.spec)
+    .map(classPortOf);
+}
+
 async function applyEnvironments(scope: Scope, outcome: TenantOutcome): Promise<void> {
   const { t, ctx } = scope;
   const peers = peersAllowing(ctx, t);
@@ -244,7 +260,8 @@ async function applyEnvironments(scope: Scope, outcome: TenantOutcome): Promise<
     await applyAndReport(scope, desiredNs);
     outcome.namespaces.push(desiredNs.metadata.name);
     if (live?.metadata.deletionTimestamp) continue;
-    for (const obj of environmentObjects(t, env, { settings: ctx.settings, peersAllowingUs: peers })) {
+    const inputs = { settings: ctx.settings, peersAllowingUs: peers, exposedPorts: exposedPorts(ctx, name) };
+    for (const obj of environmentObjects(t, env, inputs)) {
       await applyOrRefuse(scope, obj, outcome);
     }
   }
