@@ -244,7 +244,9 @@ export const govTenantSpec = z
     suspended: z
       .boolean()
       .default(false)
-      .describe('true scales the GovServices of the tenant to zero and admits no new ones.'),
+      .describe(
+        'true stops the tenant: its pods are deleted, no new pod, workload or GovService is admitted in its namespaces, its GovServices are scaled to zero; objects and data are kept. false brings them back.',
+      ),
     deletionPolicy: z
       .enum(['Retain', 'Delete'])
       .default('Retain')

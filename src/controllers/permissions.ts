@@ -118,6 +118,30 @@ export const PERMISSIONS: readonly Permission[] = [
     checkedOn: 'write',
     why: 'a RoleBinding may grant these two roles without the operator holding what they grant',
   }),
+  permission({
+    apiGroup: CORE,
+    resources: ['pods'],
+    verbs: ['list', 'delete'],
+    scope: 'cluster',
+    usedBy: ['tenants'],
+    why: 'a suspended tenant runs nothing: the pods of its namespaces are deleted (never created)',
+  }),
+  permission({
+    apiGroup: 'apps',
+    resources: ['replicasets', 'statefulsets', 'daemonsets'],
+    verbs: ['list', 'patch'],
+    scope: 'cluster',
+    usedBy: ['tenants'],
+    why: 'on resume, an annotation wakes the controllers that suspension kept from creating pods',
+  }),
+  permission({
+    apiGroup: 'batch',
+    resources: ['jobs'],
+    verbs: ['list', 'patch'],
+    scope: 'cluster',
+    usedBy: ['tenants'],
+    why: 'on resume, an annotation wakes the Job controller that suspension kept from creating pods',
+  }),
   // GovService.
   permission({
     apiGroup: GROUP,

@@ -426,6 +426,73 @@ describe('the chart on a real API server, and the operator with its ServiceAccou
     expect((await getObject(admin, `/api/v1/namespaces/${ns}`))?.metadata.deletionTimestamp).toBeDefined();
   }, 120_000);
 
+  it('suspends a tenant: deletes its pods, refuses new ones, and wakes its workload controllers on resume', async () => {
+    const t = uniqueName('grs');
+    const ns = `${t}-prod`;
+    const image = 'registry.example.eu/secovia/e-delivery:5.1.0';
+    // A class whose registry the tenant's workloads may use.
+    await create(`${API}/govserviceclasses`, 'GovServiceClass', uniqueName('cls'), {
+      displayName: { en: 'Delivery' },
+      audience: ['G2C'],
+      buildingBlock: 'messaging',
+      image: image.split(':')[0],
+      versions: ['5.1.0'],
+      plans: [{ name: 'one', replicas: 1 }],
+    });
+    await create(`${API}/govtenants`, 'GovTenant', t, { ...tenantSpec({}), quota: undefined });
+    await ready(`${API}/govtenants/${t}`);
+    const podSpec = {
+      securityContext: { runAsNonRoot: true, runAsUser: 10001, seccompProfile: { type: 'RuntimeDefault' } },
+      containers: [
+        {
+          name: 'app',
+          image,
+          securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+        },
+      ],
+    };
+    const template = { metadata: { labels: { app: 'w' } }, spec: podSpec };
+    const selector = { matchLabels: { app: 'w' } };
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'probe', namespace: ns }, spec: podSpec };
+    await eventually(
+      async () => !!(await admin.request('POST', `/api/v1/namespaces/${ns}/pods`, { body: pod })),
+      30_000,
+      'a pod admitted in the tenant namespace',
+    );
+    const workloads: [string, string, Record<string, unknown>][] = [
+      ['/apis/apps/v1', 'ReplicaSet', { replicas: 1, selector, template }],
+      ['/apis/apps/v1', 'StatefulSet', { replicas: 1, serviceName: 'w', selector, template }],
+      ['/apis/apps/v1', 'DaemonSet', { selector, template }],
+      ['/apis/batch/v1', 'Job', { template: { ...template, spec: { ...podSpec, restartPolicy: 'Never' } } }],
+    ];
+    const pathOf = (group: string, kind: string) => `${group}/namespaces/${ns}/${kind.toLowerCase()}s`;
+    for (const [group, kind, spec] of workloads) {
+      await admin.request('POST', pathOf(group, kind), {
+        body: { apiVersion: group.replace('/apis/', ''), kind, metadata: { name: 'w' }, spec },
+      });
+    }
+
+    await mergePatch(`${API}/govtenants/${t}`, { spec: { suspended: true } });
+    await gone(`/api/v1/namespaces/${ns}/pods/probe`);
+    const refused = await admin.request('POST', `/api/v1/namespaces/${ns}/pods`, { body: pod }).then(
+      () => 'admitted',
+      (e: Error) => e.message,
+    );
+    expect(refused).toContain(`tenant ${t} is suspended`);
+
+    await mergePatch(`${API}/govtenants/${t}`, { spec: { suspended: false } });
+    for (const [group, kind] of workloads) {
+      await eventually(
+        async () =>
+          (await getObject(admin, `${pathOf(group, kind)}/w`))?.metadata.annotations?.[
+            'gov.secovia.eu/resumed-at'
+          ],
+        30_000,
+        `${kind} woken on resume`,
+      );
+    }
+  }, 120_000);
+
   it('made only requests the permission table allows, and used every permission it declares', async () => {
     operator!.kill('SIGTERM');
     expect(await new Promise((r) => operator!.once('exit', r))).toBe(0);

@@ -562,4 +562,100 @@ describe('GovTenant tenancy', () => {
       'admitted again',
     );
   }, 90_000);
+  it('suspended stops the tenant: pods deleted and refused, workloads refused, objects kept; resume brings the pods back', async () => {
+    const name = uniqueName('hu-');
+    const ns = `${name}-prod`;
+    await client.request('POST', TENANTS, { body: tenant(name) });
+    await readyTenant(name);
+    const restricted = {
+      securityContext: { runAsNonRoot: true, runAsUser: 10001, seccompProfile: { type: 'RuntimeDefault' } },
+      containers: [
+        {
+          name: 'web',
+          image: 'registry.example.eu/web:1.0',
+          securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+        },
+      ],
+    };
+    const deployment = (depName: string): KubeObject => ({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: depName, namespace: ns },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: { app: depName } },
+        template: { metadata: { labels: { app: depName } }, spec: restricted },
+      },
+    });
+    const deployments = `/apis/apps/v1/namespaces/${ns}/deployments`;
+    await client.request('POST', deployments, { body: deployment('web') });
+    await client.request('POST', `/api/v1/namespaces/${ns}/configmaps`, {
+      body: {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'records' },
+        data: { register: 'Ивана' },
+      },
+    });
+    const pods = async (): Promise<KubeObject[]> =>
+      (await listIn(`/api/v1/namespaces/${ns}/pods?labelSelector=app%3Dweb`)).filter(
+        (p) => !p.metadata.deletionTimestamp,
+      );
+    // No kubelet: the pods stay Pending, and existing is what counts.
+    await eventually(async () => (await pods()).length === 2, 60_000, 'two pods of web');
+
+    const suspend = (suspended: boolean) =>
+      client.request('PATCH', `${TENANTS}/${name}`, {
+        contentType: 'application/merge-patch+json',
+        body: { spec: { suspended } },
+      });
+    await suspend(true);
+    await eventually(async () => (await pods()).length === 0, 60_000, 'pods deleted');
+    // Stay gone: the ReplicaSet controller tried to replace them and was refused, naming the suspension.
+    const failure = await eventually(
+      async () => {
+        const [rs] = await listIn(`/apis/apps/v1/namespaces/${ns}/replicasets?labelSelector=app%3Dweb`);
+        const conditions = (rs?.status as { conditions?: { type: string; message?: string }[] })?.conditions;
+        return conditions?.find((c) => c.type === 'ReplicaFailure')?.message;
+      },
+      60_000,
+      'ReplicaSet refused new pods',
+    );
+    expect(failure).toContain(`tenant ${name} is suspended`);
+    expect(await pods()).toEqual([]);
+
+    const refused = async (path: string, body: KubeObject): Promise<string> => {
+      try {
+        await client.request('POST', path, { body });
+      } catch (e) {
+        return (e as Error).message;
+      }
+      throw new Error(`${body.kind} admitted while the tenant is suspended`);
+    };
+    expect(
+      await refused(`/api/v1/namespaces/${ns}/pods`, {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'sneaky', namespace: ns },
+        spec: restricted,
+      }),
+    ).toContain(`tenant ${name} is suspended: no new Pod may be created in namespace ${ns}`);
+    expect(await refused(deployments, deployment('another'))).toContain(
+      `tenant ${name} is suspended: no new Deployment may be created in namespace ${ns}`,
+    );
+    // Data and objects are kept.
+    const kept = await getObject(client, `${deployments}/web`);
+    expect((kept?.spec as { replicas: number }).replicas).toBe(2);
+    expect(await getObject(client, `/api/v1/namespaces/${ns}/configmaps/records`)).toBeDefined();
+    const t = await readyTenant(name);
+    expect(conditionOf(t, 'Suspended')?.message).toContain('pods are stopped');
+
+    await suspend(false);
+    await eventually(async () => (await pods()).length === 2, 30_000, 'pods back after resume');
+    await eventually(
+      async () => !!(await client.request('POST', deployments, { body: deployment('another') })),
+      30_000,
+      'workloads admitted again',
+    );
+  }, 240_000);
 });

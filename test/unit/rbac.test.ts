@@ -5,6 +5,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { PERMISSIONS, permissionsFor, policyRules } from '../../src/controllers/permissions.js';
+import { POD, WORKLOAD_CONTROLLERS } from '../../src/controllers/govtenant/suspension.js';
 import { resources } from '../../src/runtime/resources.js';
 import { CRD_COPY_DIRS, installFiles } from '../../hack/install-files.js';
 
@@ -56,12 +57,14 @@ describe('the permission table', () => {
     expect(clusterWide).not.toContain('leases');
   });
 
-  it('covers every resource type the code addresses (src/runtime/resources.ts), and no other', () => {
+  it('covers every resource type the code addresses (src/runtime/resources.ts, suspension), and no other', () => {
     const typesOf = (rows: typeof PERMISSIONS) =>
       new Set(
         rows.flatMap((p) => p.resources.filter((r) => !r.includes('/')).map((r) => `${p.apiGroup}/${r}`)),
       );
-    const addressed = new Set(Object.values(resources).map((r) => `${r.group}/${r.plural}`));
+    const addressed = new Set(
+      [...Object.values(resources), POD, ...WORKLOAD_CONTROLLERS].map((r) => `${r.group}/${r.plural}`),
+    );
     const requested = PERMISSIONS.filter((p) => p.checkedOn === 'request');
     expect([...addressed].filter((r) => !typesOf(requested).has(r))).toEqual([]);
     // Federation rows may run ahead of the federation controller; every other row is in use.

@@ -20,6 +20,7 @@ import {
   ORPHANED,
   SERVICE,
   STALE_SINCE,
+  SUSPENDED,
   TENANT,
 } from '../labels.js';
 import { checkTenant } from './checks.js';
@@ -31,6 +32,7 @@ import {
   type NamespaceGuardrails,
   type TenantSettings,
 } from './desired.js';
+import { stopPods, wakeControllers } from './suspension.js';
 import { allowedRegistries, domainsOverlap, ownedDomains } from './guardrails.js';
 
 /** Kinds the tenant owns inside its namespaces: watched for drift, pruned when no longer wanted. */
@@ -64,6 +66,8 @@ export interface TenantContext {
   /** The operator's IngressClass, allowed by default. */
   ingressClassName: string;
   log: Logger;
+  /** Namespaces resumed a moment ago, and when: their workload controllers are woken once more. */
+  resuming: Map<string, number>;
 }
 
 /** A namespace is the tenant's when it carries the tenant's label and our managed-by label. */
@@ -118,6 +122,7 @@ export function tenantController(
     classes,
     ingressClassName: settings.ingressClassName,
     log,
+    resuming: new Map(),
   };
   // An unlabelled namespace matters to the tenant whose environment name it takes (conflicts).
   const claimedBy = (ns: KubeObject): string[] =>
@@ -172,10 +177,71 @@ export async function reconcileTenant(key: string, ctx: TenantContext): Promise<
   const problems = checkTenant(t);
   if (problems.length) return reportInvalid(t, ctx, problems);
   await ctx.manager.applier.setFinalizer(t, FINALIZER, true);
+  const wasSuspended = new Set(
+    t.spec.environments
+      .map((e) => namespaceName(t.metadata.name, e.name))
+      .filter((ns) => ctx.namespaces.get(ns)?.metadata.labels?.[SUSPENDED] === 'true'),
+  );
   const outcome = await applyTenant(t, ctx, log);
   await releaseRemovedEnvironments(t, ctx, log);
   await pruneObjects(t, ctx, log, new Set(outcome.appliedKeys));
+  const requeueAfterMs = await suspendOrResume(t, ctx, log, {
+    namespaces: outcome.namespaces,
+    wasSuspended,
+  });
   await writeStatus(t, ctx, outcome);
+  return requeueAfterMs ? { requeueAfterMs } : undefined;
+}
+
+/** While pods of a suspended tenant are terminating, or a namespace was just resumed: look again this soon. */
+const SUSPENSION_RECHECK_MS = 3000;
+
+/**
+ * Suspended: the pods of every environment are deleted (admission already refuses new ones), and
+ * looked for again until none is left. Resumed: the workload controllers are woken at once and once
+ * more a moment later, when the API server's admission surely sees the namespace unsuspended.
+ */
+async function suspendOrResume(
+  t: GovTenant,
+  ctx: TenantContext,
+  log: Logger,
+  { namespaces, wasSuspended }: { namespaces: string[]; wasSuspended: Set<string> },
+): Promise<number | undefined> {
+  let recheck: number | undefined;
+  const soon = (ms: number) => (recheck = Math.min(recheck ?? ms, ms));
+  for (const namespace of namespaces) {
+    if (ctx.namespaces.get(namespace)?.metadata.deletionTimestamp) continue;
+    if (t.spec!.suspended) {
+      ctx.resuming.delete(namespace);
+      const { deleted, left } = await stopPods(ctx.manager, namespace);
+      if (deleted.length) {
+        const message = `Deleted ${deleted.length} pod(s) in ${namespace}: the tenant is suspended`;
+        ctx.manager.events.record(t, 'Normal', 'PodsStopped', message);
+        log.info('stopped pods', { namespace, pods: deleted });
+      }
+      if (left > 0) soon(SUSPENSION_RECHECK_MS);
+      continue;
+    }
+    const now = Date.now();
+    if (wasSuspended.has(namespace)) {
+      const woken = await wakeControllers(ctx.manager, namespace, new Date(now));
+      ctx.resuming.set(namespace, now);
+      soon(SUSPENSION_RECHECK_MS);
+      const message = `Resumed ${namespace}: ${woken.length} workload controller(s) woken`;
+      ctx.manager.events.record(t, 'Normal', 'Resumed', message);
+      log.info('resumed', { namespace, woken });
+      continue;
+    }
+    const resumedAt = ctx.resuming.get(namespace);
+    if (resumedAt === undefined) continue;
+    if (now < resumedAt + SUSPENSION_RECHECK_MS) {
+      soon(resumedAt + SUSPENSION_RECHECK_MS - now);
+      continue;
+    }
+    await wakeControllers(ctx.manager, namespace, new Date(now));
+    ctx.resuming.delete(namespace);
+  }
+  return recheck;
 }
 
 /** A spec that cannot be applied as a whole: nothing is applied; QuotaApplied and Ready say why. */
@@ -485,7 +551,8 @@ function suspendedCondition(t: GovTenant): ConditionUpdate {
         type: 'Suspended',
         status: 'True',
         reason: 'Suspended',
-        message: 'Tenant suspended: its GovServices are scaled to zero and no new ones are admitted',
+        message:
+          'Tenant suspended: its pods are stopped, no new pod, workload or GovService is admitted, its GovServices are scaled to zero; data and objects are kept',
         observedGeneration: t.metadata.generation,
       }
     : {
