@@ -61,6 +61,8 @@ function tenant(name: string, allowed: string[], labels: Record<string, string> 
       level: 'municipal',
       environments: [{ name: 'prod' }],
       network: { isolation: 'strict' },
+      ingress: { allowWildcard: false },
+      workloads: {},
       podSecurity: 'restricted',
       dataResidency: { allowedCountries: allowed, classification: 'confidential' },
       allowedServiceClasses: ['*'],

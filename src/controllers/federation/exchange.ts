@@ -438,6 +438,9 @@ export function localTenantSpec(
       allowedServiceTypes: ['ClusterIP'],
       ...(allowFrom.length ? { allowFromTenants: allowFrom } : {}),
     },
+    // No host and the catalog's registries: what an import may expose or run here is decided here.
+    ingress: { allowWildcard: false },
+    workloads: {},
     podSecurity: 'restricted',
     dataResidency: origin.dataResidency,
     allowedServiceClasses: origin.allowedServiceClasses,
