@@ -294,6 +294,13 @@ export const govTenantStatus = statusWith(
     environments: listMapOf(environmentStatus, 'name', { max: 16 })
       .describe('Observed state per environment.')
       .optional(),
+    ingressDomains: z
+      .array(dnsSubdomain('A DNS domain.'))
+      .max(32)
+      .describe(
+        'The domains of spec.ingress.allowedDomains that the tenant owns: those that overlap no domain of an older GovTenant. Hosts of its Ingresses, HTTPRoutes and GovServices must lie under them.',
+      )
+      .optional(),
     retainedNamespaces: z
       .array(dnsLabel('A namespace name.'))
       .max(64)

@@ -262,19 +262,23 @@ describe('GovService', () => {
   it('gives a host to one service only: the second reports HostConflict until the first lets go', async () => {
     const a = uniqueName('hu-');
     const b = uniqueName('rs-');
-    await tenant(plain, a);
+    await tenant(plain, a, { environments: [{ name: 'prod' }, { name: 'test' }] });
     await tenant(plain, b);
     const host = `${a}.shared.example`;
     await create(plain, service('first', `${a}-prod`, permits({ exposure: 'public', host })));
     await eventually(() =>
       getObject(plain.client, `/apis/networking.k8s.io/v1/namespaces/${a}-prod/ingresses/first`),
     );
-    await create(plain, service('second', `${b}-prod`, permits({ exposure: 'public', host })));
-    const s = await readyReason(plain, `${b}-prod`, 'second', 'HostConflict');
+    // Both tenants ask for shared.example; only the elder owns it, so the other never gets the host.
+    await create(plain, service('other', `${b}-prod`, permits({ exposure: 'public', host })));
+    const other = await readyReason(plain, `${b}-prod`, 'other', 'HostNotAllowed');
+    expect(conditionOf(other, 'Ready')?.message).toContain('less those an older GovTenant holds');
+    await create(plain, service('second', `${a}-test`, permits({ exposure: 'public', host })));
+    const s = await readyReason(plain, `${a}-test`, 'second', 'HostConflict');
     expect(conditionOf(s, 'Ready')?.message).toContain(`${a}-prod/first`);
     await plain.client.request('DELETE', servicePath(`${a}-prod`, 'first'));
     await eventually(
-      () => getObject(plain.client, `/apis/networking.k8s.io/v1/namespaces/${b}-prod/ingresses/second`),
+      () => getObject(plain.client, `/apis/networking.k8s.io/v1/namespaces/${a}-test/ingresses/second`),
       30_000,
       'host freed',
     );

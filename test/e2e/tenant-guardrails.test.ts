@@ -822,6 +822,7 @@ describe('Ingresses and HTTPRoutes in a tenant namespace', () => {
     const youngerAnnotations = (await getObject(admin, `/api/v1/namespaces/${youngerNs}`))?.metadata
       .annotations;
     expect(youngerAnnotations?.['gov.secovia.eu/allowed-domains']).toBe('split.example');
+    expect((t?.status as { ingressDomains?: string[] }).ingressDomains).toEqual(['split.example']);
     expect(conditionOf(await getObject(admin, `${API}/govtenants/${tenant}`), 'IngressDomains')?.status).toBe(
       'True',
     );

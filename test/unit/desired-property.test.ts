@@ -110,6 +110,7 @@ const admittedTenant = fc
     kind: 'GovTenant',
     metadata: { name, uid },
     spec: parsed.data!,
+    status: { ingressDomains: parsed.data!.ingress?.allowedDomains ?? [] },
   }));
 
 function assertWellFormed(o: KubeObject, namespace?: string): void {

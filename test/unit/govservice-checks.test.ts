@@ -36,7 +36,14 @@ type TenantName = keyof typeof TENANTS;
 
 function tenant(
   name: TenantName,
-  opts: { classification?: Classification; allowed?: string[]; suspended?: boolean; domains?: string[] } = {},
+  opts: {
+    classification?: Classification;
+    allowed?: string[];
+    suspended?: boolean;
+    domains?: string[];
+    /** The domains it owns; by default all it asks for, as when no older tenant holds one. */
+    owned?: string[];
+  } = {},
 ): GovTenant {
   const t = TENANTS[name];
   const spec = govTenantSpec.parse({
@@ -52,6 +59,7 @@ function tenant(
     kind: 'GovTenant',
     metadata: { name, uid: `uid-${name}` },
     spec,
+    status: { ingressDomains: opts.owned ?? spec.ingress?.allowedDomains ?? [] },
   };
 }
 
@@ -188,7 +196,10 @@ describe('checkService: each reason alone', () => {
       'a host outside the tenant’s allowed domains',
       { service: permits({ exposure: 'public', host: 'permits.budapest.example' }) },
       'HostNotAllowed',
-      [/^spec\.host: permits\.budapest\.example is not under a domain/, /allowedDomains: example\.eu/],
+      [
+        /^spec\.host: permits\.budapest\.example is not under a domain/,
+        /older GovTenant holds: example\.eu\)/,
+      ],
     ],
     [
       'a host under a domain that only looks like the allowed one',
@@ -197,13 +208,25 @@ describe('checkService: each reason alone', () => {
       [/^spec\.host: permits\.notexample\.eu/],
     ],
     [
+      'a host under a domain the tenant asks for but an older tenant holds',
+      {
+        service: permits({ exposure: 'public', host: 'permits.example.eu' }),
+        namespaceTenant: tenant('hu-budapest', {
+          domains: ['example.eu', 'budapest.example'],
+          owned: ['budapest.example'],
+        }),
+      },
+      'HostNotAllowed',
+      [/^spec\.host: permits\.example\.eu/, /older GovTenant holds: budapest\.example\)/],
+    ],
+    [
       'a host of a tenant that allows no domain',
       {
         service: permits({ exposure: 'public', host: 'permits.example.eu' }),
         namespaceTenant: tenant('hu-budapest', { domains: [] }),
       },
       'HostNotAllowed',
-      [/allowedDomains: none/],
+      [/older GovTenant holds: none\)/],
     ],
     [
       'a class whose parametersSchema does not compile',

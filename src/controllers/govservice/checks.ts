@@ -224,14 +224,17 @@ function hostRequiredProblem(s: GovService): Problem | undefined {
   };
 }
 
-/** An exposed host must lie under the tenant's spec.ingress.allowedDomains (admission refuses the Ingress otherwise). */
+/**
+ * An exposed host must lie under a domain the tenant owns (status.ingressDomains: its allowed domains
+ * less those an older tenant holds), as admission requires of the Ingress.
+ */
 function hostDomainProblem(t: GovTenant, s: GovService): Problem | undefined {
   const host = s.spec!.host;
-  const domains = t.spec!.ingress?.allowedDomains ?? [];
+  const domains = t.status?.ingressDomains ?? [];
   if (!host || s.spec!.exposure === 'internal' || hostAllowed(host, domains, false)) return undefined;
   return {
     reason: 'HostNotAllowed',
-    message: `spec.host: ${host} is not under a domain of GovTenant ${t.metadata.name} (its spec.ingress.allowedDomains: ${domains.join(', ') || 'none'})`,
+    message: `spec.host: ${host} is not under a domain of GovTenant ${t.metadata.name} (spec.ingress.allowedDomains less those an older GovTenant holds: ${domains.join(', ') || 'none'})`,
   };
 }
 

@@ -626,6 +626,7 @@ async function writeStatus(t: GovTenant, ctx: TenantContext, out: TenantOutcome)
     namespaces: out.namespaces,
     environments: environmentsStatus(t, ctx),
     services: ctx.services.list((s) => namespaces.has(s.metadata.namespace ?? '')).length,
+    ingressDomains: ownedDomains(t, ctx.tenants.list()).owned,
     retainedNamespaces: retainedNamespaces(ctx, t)
       .map((ns) => ns.metadata.name)
       .filter((name) => !namespaces.has(name))
