@@ -360,6 +360,15 @@ describe('serviceObjects: the restricted pod', () => {
   });
 });
 
+describe('serviceObjects: the node pool', () => {
+  it("carries the tenant's node pool selector, and none without a pool", () => {
+    const pool = { 'pool.budapest.example/tenant': 'hu-budapest', 'topology.kubernetes.io/zone': 'hu-1' };
+    const pooled = tenant('hu-budapest', { workloads: { nodeSelector: pool } });
+    expect(pod(build({ tenant: pooled })).spec.nodeSelector).toEqual(pool);
+    expect(pod(build({})).spec.nodeSelector).toBeUndefined();
+  });
+});
+
 describe('imageRef', () => {
   const pinned = 'sha256:4f5a0d4c1e0b8a6f2c9d3e7b1a5c8f0e2d4b6a8c0e1f3a5b7c9d2e4f6a8b0c1d';
   it.each([

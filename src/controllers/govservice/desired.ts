@@ -162,6 +162,11 @@ function container(i: ServiceInputs): Record<string, unknown> {
   };
 }
 
+function nodePool(i: ServiceInputs): { nodeSelector?: Record<string, string> } {
+  const selector = i.tenant.spec!.workloads?.nodeSelector;
+  return selector && Object.keys(selector).length ? { nodeSelector: selector } : {};
+}
+
 /** Pod spec meeting the Pod Security Standard restricted. */
 function podSpec(i: ServiceInputs): Record<string, unknown> {
   const name = i.service.metadata.name;
@@ -177,6 +182,8 @@ function podSpec(i: ServiceInputs): Record<string, unknown> {
       fsGroup: UID,
       seccompProfile: { type: 'RuntimeDefault' },
     },
+    // A tenant with a node pool runs on it: admission refuses any pod of it without this selector.
+    ...nodePool(i),
     containers: [container(i)],
     volumes: [
       { name: 'parameters', configMap: { name: `${name}-parameters` } },
