@@ -2,7 +2,7 @@
  * A controller: a primary informer and any number of watched informers feed one work queue whose
  * keys a bounded pool of workers reconciles, one reconcile per key at a time.
  */
-import type { EventSource } from './cache.js';
+import type { EventSource, InformerEventType } from './cache.js';
 import { isConflict } from './kube.js';
 import type { Logger } from './log.js';
 import { errorMessage } from './log.js';
@@ -37,7 +37,20 @@ export class TerminalError extends Error {
 /** Reconciles one key; `signal` aborts when this replica must stop acting at once (lease lost). */
 export type Reconcile = (key: string, signal: AbortSignal) => Promise<ReconcileResult | void>;
 /** Maps an event's object (and its previous state, on updates) to the keys to reconcile. */
-export type KeyMapper = (obj: KubeObject, old?: KubeObject) => string[];
+export type KeyMapper = (obj: KubeObject, old?: KubeObject, type?: InformerEventType) => string[];
+
+/**
+ * A predicate on a mapper, as controller-runtime's GenerationChangedPredicate: an update that changed
+ * neither the spec (generation) nor the labels maps to nothing; adds and deletes always map.
+ */
+export const onSpecOrLabelChange =
+  (map: KeyMapper): KeyMapper =>
+  (obj, old, type) =>
+    type === 'update' &&
+    old?.metadata.generation === obj.metadata.generation &&
+    JSON.stringify(old?.metadata.labels ?? {}) === JSON.stringify(obj.metadata.labels ?? {})
+      ? []
+      : map(obj, old);
 
 export interface ControllerOptions {
   name: string;
@@ -82,7 +95,7 @@ export class Controller {
       this.queue.add(objectKey(obj.metadata.name, obj.metadata.namespace));
     opts.primary.onEvent(enqueuePrimary);
     for (const w of opts.watches ?? []) {
-      w.informer.onEvent((_t, obj, old) => w.map(obj, old).forEach((k) => this.queue.add(k)));
+      w.informer.onEvent((t, obj, old) => w.map(obj, old, t).forEach((k) => this.queue.add(k)));
     }
   }
 

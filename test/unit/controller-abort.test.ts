@@ -4,7 +4,7 @@
  * drains what is in flight.
  */
 import type { EventSource } from '../../src/runtime/cache.js';
-import { Controller, TerminalError } from '../../src/runtime/controller.js';
+import { Controller, onSpecOrLabelChange, TerminalError } from '../../src/runtime/controller.js';
 import { rootLogger } from '../../src/runtime/log.js';
 
 const source = (): EventSource => ({ onEvent: () => undefined, waitForSync: () => Promise.resolve() });
@@ -77,4 +77,20 @@ test('failures are reported for status; a terminal one is not retried, a transie
   await c.stop();
   expect(reported[0]).toEqual(['invalid', 'spec.x: must be positive']);
   expect(reported.slice(1)).toEqual([['flaky', 'connection reset']]);
+});
+
+describe('onSpecOrLabelChange', () => {
+  const obj = (generation: number, labels: Record<string, string> = {}) =>
+    ({ apiVersion: 'v1', kind: 'X', metadata: { name: 'a', generation, labels } }) as never;
+  const map = onSpecOrLabelChange(() => ['tenant']);
+
+  it.each([
+    ['an add', obj(1), undefined, 'add', ['tenant']],
+    ['a delete', obj(1), obj(1), 'delete', ['tenant']],
+    ['a spec change', obj(2), obj(1), 'update', ['tenant']],
+    ['a label change', obj(1, { tier: 'a' }), obj(1), 'update', ['tenant']],
+    ['a status-only update', obj(1), obj(1), 'update', []],
+  ] as const)('%s maps to %p', (_what, o, old, type, keys) => {
+    expect(map(o, old, type)).toEqual(keys);
+  });
 });

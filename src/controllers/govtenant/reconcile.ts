@@ -3,7 +3,7 @@ import type { GovService, GovServiceClass, GovTenant, GovTenantStatus } from '..
 import { classPortOf } from '../govservice/desired.js';
 import { NamespaceIndex, type Informer } from '../../runtime/cache.js';
 import type { ReconcileResult } from '../../runtime/controller.js';
-import { Controller } from '../../runtime/controller.js';
+import { Controller, onSpecOrLabelChange } from '../../runtime/controller.js';
 import { readyFrom, setCondition, statusChanged, type ConditionUpdate } from '../../runtime/conditions.js';
 import { ApiError } from '../../runtime/kube.js';
 import type { Logger } from '../../runtime/log.js';
@@ -159,8 +159,12 @@ export function tenantController(
       { informer: tenants, map: (t, old) => [...allowed(t), ...allowed(old)] },
       // Ingress domains are owned against every other tenant's, and registries come from the catalog.
       { informer: tenants, map: (t, old) => overlapping(t, old) },
-      { informer: classes, map: () => tenants.list().map((t) => t.metadata.name) },
-      { informer: services, map: (s) => tenantLabel(namespaces.get(s.metadata.namespace ?? '') ?? s) },
+      // Status-only changes of classes and services (the bulk of their events) change nothing here.
+      { informer: classes, map: onSpecOrLabelChange(() => tenants.list().map((t) => t.metadata.name)) },
+      {
+        informer: services,
+        map: onSpecOrLabelChange((s) => tenantLabel(namespaces.get(s.metadata.namespace ?? '') ?? s)),
+      },
       ...[...owned.values()].map((informer) => ({ informer, map: tenantLabel })),
     ],
     workers: settings.workers,
