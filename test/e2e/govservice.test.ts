@@ -66,7 +66,7 @@ async function tenant(env: Env, name: string, spec: Record<string, unknown> = {}
         level: 'municipal',
         environments: [{ name: 'prod' }],
         dataResidency: { allowedCountries: ['MK'], classification: 'internal' },
-        ingress: { allowedDomains: [`${name}.example`, 'shared.example'] },
+        ingress: { allowedDomains: [`${name}.example`] },
         ...spec,
       },
     },
@@ -262,14 +262,17 @@ describe('GovService', () => {
   it('gives a host to one service only: the second reports HostConflict until the first lets go', async () => {
     const a = uniqueName('hu-');
     const b = uniqueName('rs-');
-    await tenant(plain, a, { environments: [{ name: 'prod' }, { name: 'test' }] });
-    await tenant(plain, b);
-    const host = `${a}.shared.example`;
+    // A domain both claim, new to this test: the tenants of earlier tests claim none of it.
+    const shared = `shared-${a}.example`;
+    const claim = (name: string) => ({ ingress: { allowedDomains: [`${name}.example`, shared] } });
+    await tenant(plain, a, { environments: [{ name: 'prod' }, { name: 'test' }], ...claim(a) });
+    await tenant(plain, b, claim(b));
+    const host = `www.${shared}`;
     await create(plain, service('first', `${a}-prod`, permits({ exposure: 'public', host })));
     await eventually(() =>
       getObject(plain.client, `/apis/networking.k8s.io/v1/namespaces/${a}-prod/ingresses/first`),
     );
-    // Both tenants ask for shared.example; only the elder owns it, so the other never gets the host.
+    // Both tenants ask for the shared domain; only the elder owns it, so the other never gets the host.
     await create(plain, service('other', `${b}-prod`, permits({ exposure: 'public', host })));
     const other = await readyReason(plain, `${b}-prod`, 'other', 'HostNotAllowed');
     expect(conditionOf(other, 'Ready')?.message).toContain('less those an older GovTenant holds');
