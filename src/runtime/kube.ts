@@ -3,6 +3,7 @@
  * authentication; requests and watch streams are plain node:https so that bodies stay exactly as
  * written (server-side apply) and watch streams are under our control (bookmarks, watchdog).
  */
+import { setMaxListeners } from 'node:events';
 import http from 'node:http';
 import https from 'node:https';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -192,6 +193,8 @@ export class KubeClient {
         ? new https.Agent({ keepAlive: true })
         : new http.Agent({ keepAlive: true });
     if (limits.requests) this.budget = new TokenBucket(limits.requests.perSecond, limits.requests.burst);
+    // Every request in flight (watches included) listens on the fence: many at once is normal.
+    setMaxListeners(0, this.fence.signal);
   }
 
   /** Loads from a kubeconfig path, from KUBECONFIG/~/.kube/config, or from the in-cluster service account. */
