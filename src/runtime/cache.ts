@@ -302,27 +302,47 @@ export class Informer<T extends KubeObject = KubeObject> {
  * that a controller looking at one namespace does not scan the whole cache: with a thousand tenants
  * a scan per reconcile made convergence quadratic.
  */
-export class NamespaceIndex<T extends KubeObject = KubeObject> {
-  private readonly byNamespace = new Map<string, Map<string, T>>();
+/**
+ * Objects of an informer by the values a function gives each (its namespace, a field such as a
+ * host): a lookup instead of a scan of the whole cache. Create it before the informer starts.
+ */
+export class Index<T extends KubeObject = KubeObject> {
+  private readonly byValue = new Map<string, Map<string, T>>();
+  private readonly valuesOf = new Map<string, string[]>();
 
-  /** Create it before the informer starts, so that it sees every event. */
-  constructor(source: Informer<T>) {
+  constructor(
+    source: Informer<T>,
+    private readonly values: (obj: T) => string[],
+  ) {
     source.onEvent((type, obj) => this.update(type, obj));
   }
 
-  list(namespace: string): T[] {
-    return [...(this.byNamespace.get(namespace)?.values() ?? [])];
+  list(value: string): T[] {
+    return [...(this.byValue.get(value)?.values() ?? [])];
   }
 
   private update(type: InformerEventType, obj: T): void {
-    const namespace = obj.metadata.namespace ?? '';
-    let objects = this.byNamespace.get(namespace);
-    if (type === 'delete') {
-      objects?.delete(obj.metadata.name);
-      if (objects?.size === 0) this.byNamespace.delete(namespace);
-      return;
+    const id = `${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
+    for (const value of this.valuesOf.get(id) ?? []) {
+      const objects = this.byValue.get(value);
+      objects?.delete(id);
+      if (objects?.size === 0) this.byValue.delete(value);
     }
-    if (!objects) this.byNamespace.set(namespace, (objects = new Map()));
-    objects.set(obj.metadata.name, obj);
+    this.valuesOf.delete(id);
+    if (type === 'delete') return;
+    const values = [...new Set(this.values(obj))];
+    this.valuesOf.set(id, values);
+    for (const value of values) {
+      let objects = this.byValue.get(value);
+      if (!objects) this.byValue.set(value, (objects = new Map()));
+      objects.set(id, obj);
+    }
+  }
+}
+
+/** Objects by namespace: prune and release look at one namespace only. */
+export class NamespaceIndex<T extends KubeObject = KubeObject> extends Index<T> {
+  constructor(source: Informer<T>) {
+    super(source, (obj) => [obj.metadata.namespace ?? '']);
   }
 }

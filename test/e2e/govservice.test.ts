@@ -287,6 +287,24 @@ describe('GovService', () => {
     );
   }, 60_000);
 
+  it('a service refused its host never blocks the owner of the domain, however early it came', async () => {
+    const owner = uniqueName('rs-');
+    // Sorts first: in a creation-time tie too, the squatter's service is the elder claimant.
+    const squatter = uniqueName('al-');
+    await tenant(plain, owner);
+    await tenant(plain, squatter);
+    const host = `login.${owner}.example`;
+    await create(plain, service('squat', `${squatter}-prod`, permits({ exposure: 'public', host })));
+    await readyReason(plain, `${squatter}-prod`, 'squat', 'HostNotAllowed');
+    await create(plain, service('login', `${owner}-prod`, permits({ exposure: 'public', host })));
+    const ingress = await eventually(
+      () => getObject(plain.client, `/apis/networking.k8s.io/v1/namespaces/${owner}-prod/ingresses/login`),
+      30_000,
+      "the owner's Ingress",
+    );
+    expect((ingress.spec as { rules: { host: string }[] }).rules[0]!.host).toBe(host);
+  }, 60_000);
+
   it("lets the ingress controller reach only the target ports of the tenant's public and federated services", async () => {
     const t = uniqueName('mk-');
     const ns = `${t}-prod`;

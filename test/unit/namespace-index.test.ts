@@ -1,5 +1,5 @@
 /** The namespace index follows its informer exactly: list, watch events and a re-list after 410 Gone. */
-import { Informer, NamespaceIndex } from '../../src/runtime/cache.js';
+import { Index, Informer, NamespaceIndex } from '../../src/runtime/cache.js';
 import type { KubeClient, WatchEvent } from '../../src/runtime/kube.js';
 import { resources } from '../../src/runtime/resources.js';
 import type { KubeObject } from '../../src/runtime/types.js';
@@ -54,4 +54,32 @@ it('lists by namespace exactly what the informer holds, through watch events and
     expect(names(index.list(ns))).toEqual(names(inf.list((o) => o.metadata.namespace === ns)));
   expect(seen[5]).toEqual({ a: ['q1', 'q2'], b: ['q3'], c: [] }); // after the watch's delete
   expect(index.list('a').find((o) => o.metadata.name === 'q1')).toBeUndefined();
+});
+
+it('an index by a field follows changes of that field: an object moves from one value to the other', () => {
+  const handlers: ((type: 'add' | 'update' | 'delete', obj: KubeObject) => void)[] = [];
+  const source = { onEvent: (h: (typeof handlers)[number]) => handlers.push(h) } as unknown as Informer;
+  const byHost = new Index(source, (o) =>
+    (o.spec as { host?: string })?.host ? [(o.spec as { host: string }).host] : [],
+  );
+  const svc = (name: string, host?: string): KubeObject =>
+    ({
+      apiVersion: 'v1',
+      kind: 'X',
+      metadata: { name, namespace: 'n' },
+      spec: host ? { host } : {},
+    }) as KubeObject;
+  const emit = (type: 'add' | 'update' | 'delete', obj: KubeObject): void =>
+    handlers.forEach((h) => h(type, obj));
+  emit('add', svc('a', 'permits.example'));
+  emit('add', svc('b', 'permits.example'));
+  emit('add', svc('c'));
+  expect(names(byHost.list('permits.example'))).toEqual(['a', 'b']);
+  emit('update', svc('b', 'login.example'));
+  expect(names(byHost.list('permits.example'))).toEqual(['a']);
+  expect(names(byHost.list('login.example'))).toEqual(['b']);
+  emit('update', svc('a'));
+  emit('delete', svc('b', 'login.example'));
+  expect(byHost.list('permits.example')).toEqual([]);
+  expect(byHost.list('login.example')).toEqual([]);
 });

@@ -20,7 +20,7 @@ export interface ServiceCheckContext {
   /** The tenant whose environment namespace holds the service; undefined when none does. */
   namespaceTenant?: GovTenant;
   serviceClass?: GovServiceClass;
-  /** Every other GovService in the cluster, for host uniqueness. */
+  /** The other GovServices that claim the same host, for host uniqueness. */
   otherServices: GovService[];
   /** The version the existing Deployment runs, if any. */
   runningVersion?: string;

@@ -1,6 +1,6 @@
 /** GovService reconciler: load -> check -> desired -> apply -> prune -> status from the Deployment. */
 import type { GovService, GovServiceClass, GovServiceStatus, GovTenant } from '../../api/index.js';
-import { NamespaceIndex, type Informer } from '../../runtime/cache.js';
+import { Index, NamespaceIndex, type Informer } from '../../runtime/cache.js';
 import type { ReconcileResult } from '../../runtime/controller.js';
 import { byControllerRef, Controller } from '../../runtime/controller.js';
 import { readyFrom, setCondition, statusChanged, type ConditionUpdate } from '../../runtime/conditions.js';
@@ -10,6 +10,7 @@ import type { Manager } from '../../runtime/manager.js';
 import { objectKey, resourceFor, resources, type ResourceType } from '../../runtime/resources.js';
 import type { Condition, KubeObject } from '../../runtime/types.js';
 import { APP_VERSION, isManaged, managedSelector, SERVICE, TENANT } from '../labels.js';
+import { hostAllowed } from '../govtenant/guardrails.js';
 import { checkService, type Problem } from './checks.js';
 import { serviceObjects, serviceUrl, type ServiceSettings } from './desired.js';
 
@@ -35,6 +36,8 @@ interface ServiceContext {
   owned: Map<string, Informer>;
   /** The same owned objects by namespace: prune looks at the service's namespace only. */
   ownedIn: Map<string, NamespaceIndex>;
+  /** Services by host: a host conflict is a lookup, not a scan of every service. */
+  byHost: Index<GovService>;
   log: Logger;
 }
 
@@ -63,6 +66,8 @@ export function serviceController(
   const owned = new Map(OWNED_KINDS.map((r) => [r.kind, manager.informer(r, managedSelector)]));
   const log = manager.logger.child({ controller: 'govservice' });
   const ownedIn = new Map([...owned].map(([kind, informer]) => [kind, new NamespaceIndex(informer)]));
+  const byHost = new Index(services, (s) => (s.spec?.host ? [s.spec.host] : []));
+  const byClass = new Index(services, (s) => (s.spec?.class ? [s.spec.class] : []));
   const ctx: ServiceContext = {
     manager,
     settings,
@@ -72,6 +77,7 @@ export function serviceController(
     namespaces,
     owned,
     ownedIn,
+    byHost,
     log,
   };
   const keysOf = (list: GovService[]): string[] =>
@@ -79,8 +85,8 @@ export function serviceController(
   const hostOf = (o?: KubeObject): string | undefined => (o?.spec as GovService['spec'])?.host;
   // Host conflicts involve two services: a change of either re-checks the other.
   const sameHost = (o: KubeObject, old?: KubeObject): string[] => {
-    const hosts = new Set([hostOf(o), hostOf(old)].filter(Boolean));
-    return keysOf(services.list((s) => hosts.has(s.spec?.host)));
+    const hosts = new Set([hostOf(o), hostOf(old)].filter((h): h is string => !!h));
+    return keysOf([...hosts].flatMap((h) => byHost.list(h)));
   };
   const ofTenant = (t: KubeObject): string[] =>
     keysOf(
@@ -93,7 +99,7 @@ export function serviceController(
     primary: services,
     watches: [
       { informer: services, map: sameHost },
-      { informer: classes, map: (c) => keysOf(services.list((s) => s.spec?.class === c.metadata.name)) },
+      { informer: classes, map: (c) => keysOf(byClass.list(c.metadata.name)) },
       { informer: tenants, map: ofTenant },
       ...[...owned.values()].map((informer) => ({ informer, map: byControllerRef('GovService', true) })),
     ],
@@ -101,6 +107,22 @@ export function serviceController(
     logger: log,
     reconcile: (key) => reconcileService(key, ctx),
   });
+}
+
+/**
+ * The other services that may hold this service's host: only those whose tenant owns a domain over
+ * it. A service refused the host (HostNotAllowed) never blocks its owner's, however early it came.
+ */
+function othersWithHost(ctx: ServiceContext, s: GovService): GovService[] {
+  const host = s.spec?.host;
+  if (!host) return [];
+  const entitled = (o: GovService): boolean =>
+    hostAllowed(
+      host,
+      tenantOfNamespace(ctx, o.metadata.namespace ?? '')?.status?.ingressDomains ?? [],
+      false,
+    );
+  return ctx.byHost.list(host).filter((o) => o.metadata.uid !== s.metadata.uid && entitled(o));
 }
 
 export async function reconcileService(key: string, ctx: ServiceContext): Promise<ReconcileResult | void> {
@@ -114,7 +136,7 @@ export async function reconcileService(key: string, ctx: ServiceContext): Promis
     service: s,
     namespaceTenant: tenant,
     serviceClass: ctx.classes.get(s.spec.class),
-    otherServices: ctx.services.list((o) => o.metadata.uid !== s.metadata.uid),
+    otherServices: othersWithHost(ctx, s),
     runningVersion: deployment?.metadata.labels?.[APP_VERSION],
   });
   if (checked.problems.length || !tenant || !checked.version || !checked.plan) {
