@@ -215,6 +215,7 @@ function workload(kind: string, name: string, spec: object, inNamespace = ns) {
     StatefulSet: ['apps/v1', { selector: { matchLabels: labels }, serviceName: name, template }],
     DaemonSet: ['apps/v1', { selector: { matchLabels: labels }, template }],
     ReplicaSet: ['apps/v1', { selector: { matchLabels: labels }, template }],
+    ReplicationController: ['v1', { selector: labels, template }],
     Job: ['batch/v1', { template: restartNever }],
     CronJob: ['batch/v1', { schedule: '0 3 * * *', jobTemplate: { spec: { template: restartNever } } }],
   };
@@ -1028,21 +1029,26 @@ describe('workloads in a tenant namespace', () => {
     );
   });
 
-  it.each(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob'])(
-    'checks the pod template of a %s',
-    async (kind) => {
-      const field = kind === 'CronJob' ? 'spec.jobTemplate.spec.template.spec' : 'spec.template.spec';
-      refusedBy(
-        await dryRun(
-          undefined,
-          workload(kind, 'w', podSpec(['registry.example.eu/secovia/web:1', 'quay.io/miner/xmrig'])),
-        ),
-        WORKLOADS_POLICY,
-        `${field}.containers[app1].image: quay.io/miner/xmrig is not from a registry allowed`,
-      );
-      accepted(await dryRun(undefined, workload(kind, 'w', podSpec(['registry.example.eu/secovia/web:1']))));
-    },
-  );
+  it.each([
+    'Deployment',
+    'StatefulSet',
+    'DaemonSet',
+    'ReplicaSet',
+    'ReplicationController',
+    'Job',
+    'CronJob',
+  ])('checks the pod template of a %s', async (kind) => {
+    const field = kind === 'CronJob' ? 'spec.jobTemplate.spec.template.spec' : 'spec.template.spec';
+    refusedBy(
+      await dryRun(
+        undefined,
+        workload(kind, 'w', podSpec(['registry.example.eu/secovia/web:1', 'quay.io/miner/xmrig'])),
+      ),
+      WORKLOADS_POLICY,
+      `${field}.containers[app1].image: quay.io/miner/xmrig is not from a registry allowed`,
+    );
+    accepted(await dryRun(undefined, workload(kind, 'w', podSpec(['registry.example.eu/secovia/web:1']))));
+  });
 
   it('refuses an ephemeral container from another registry', async () => {
     accepted(
