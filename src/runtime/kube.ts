@@ -404,17 +404,19 @@ function readBody(res: http.IncomingMessage, maxBytes = Infinity, what = 'respon
   });
 }
 
+/** The start of a body that is not the API server's JSON (an HTML page), on one line. */
+const excerpt = (text: string): string => text.slice(0, 200).replace(/\s+/g, ' ');
+
 /** A 2xx answer that is not JSON (a proxy's HTML page) is an API error, not a SyntaxError. */
 function parseBody<T>(res: { status: number; text: string }, method: string, path: string): T {
   if (!res.text) return undefined as T;
   try {
     return JSON.parse(res.text) as T;
   } catch {
-    const excerpt = res.text.slice(0, 200).replace(/\s+/g, ' ');
     throw new ApiError(
       res.status,
       'InvalidResponse',
-      `${method} ${path}: HTTP ${res.status} answer is not JSON: ${excerpt}`,
+      `${method} ${path}: HTTP ${res.status} answer is not JSON: ${excerpt(res.text)}`,
     );
   }
 }
@@ -424,7 +426,7 @@ function safeJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
-    return text ? { message: text.slice(0, 200).replace(/\s+/g, ' ') } : undefined;
+    return text ? { message: excerpt(text) } : undefined;
   }
 }
 

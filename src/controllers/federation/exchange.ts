@@ -175,6 +175,16 @@ export function exportFor({ federation, peer, tenants, services, classes }: Expo
 
 type TenantSpec = NonNullable<GovTenant['spec']>;
 
+/** Who the administration is: the same on both sides of the border. */
+const identityOf = (
+  spec: TenantSpec,
+): Pick<TenantSpec, 'displayName' | 'country' | 'level' | 'officialId'> => ({
+  displayName: spec.displayName,
+  country: spec.country,
+  level: spec.level,
+  ...(spec.officialId ? { officialId: spec.officialId } : {}),
+});
+
 /**
  * The part of a tenant a peer needs to run or list it, and nothing else: no contacts, no access
  * subjects, no egress ranges, and only the allowFromTenants that the same peer also receives.
@@ -183,10 +193,7 @@ type TenantSpec = NonNullable<GovTenant['spec']>;
 export function exportedTenantSpec(spec: TenantSpec, received: Set<string>): z.input<typeof govTenantSpec> {
   const allowFrom = (spec.network?.allowFromTenants ?? []).filter((n) => received.has(n));
   return {
-    displayName: spec.displayName,
-    country: spec.country,
-    level: spec.level,
-    ...(spec.officialId ? { officialId: spec.officialId } : {}),
+    ...identityOf(spec),
     environments: spec.environments,
     ...(spec.quota ? { quota: spec.quota } : {}),
     ...(spec.limits ? { limits: spec.limits } : {}),
@@ -421,10 +428,7 @@ export function localTenantSpec(
   const capQuota = (q?: Quota): Quota => capped(q ?? {}, o.policy.maxQuota, QUOTA_KEYS);
   const capLimits = (l?: Limits): Limits => cappedLimits(l, o.policy.maxLimits);
   return {
-    displayName: origin.displayName,
-    country: origin.country,
-    level: origin.level,
-    ...(origin.officialId ? { officialId: origin.officialId } : {}),
+    ...identityOf(origin),
     environments: origin.environments.map((e) => ({
       name: e.name,
       ...(e.quota ? { quota: capQuota(e.quota) } : {}),
