@@ -35,6 +35,14 @@ export interface ControlPlaneOptions {
   /** Directory of the binaries; default the output of hack/build-control-plane.sh. */
   binDir?: string;
   extraApiServerFlags?: string[];
+  /** The address the API server binds and advertises; default 127.0.0.1 (a node's pods need another). */
+  address?: string;
+  /** Default 10.0.0.0/24: no node, so no packet is ever sent to it. */
+  serviceClusterIpRange?: string;
+  /** Default RBAC only. */
+  authorizationModes?: string[];
+  /** Users with a static bearer token each (see tokenOf), e.g. the node's components. */
+  users?: { name: string; groups?: string[] }[];
   /**
    * Let the processes outlive this Node process (hack/control-plane.sh up): they get their own
    * session, are not killed on exit, and are found again through the pid files in the directory.
@@ -51,7 +59,7 @@ export interface KubectlResult {
 export interface ControlPlane {
   name: string;
   dir: string;
-  /** https://127.0.0.1:PORT */
+  /** https://ADDRESS:PORT (127.0.0.1 unless options.address) */
   server: string;
   kubeconfigPath: string;
   adminToken: string;
@@ -64,6 +72,8 @@ export interface ControlPlane {
   kubectl(args: string[], opts?: { input?: string; asToken?: string }): Promise<KubectlResult>;
   /** Writes another kubeconfig next to the admin one for a bearer token and returns its path. */
   kubeconfigFor(user: { token: string; name?: string }): string;
+  /** The static token of one of options.users. */
+  tokenOf(user: string): string;
   stopApiServer(): Promise<void>;
   startApiServer(): Promise<void>;
   restartApiServer(): Promise<void>;
@@ -147,7 +157,7 @@ function registerCleanup(r: Registry): Registry {
   return r;
 }
 
-function tail(file: string, lines = 20): string {
+export function tail(file: string, lines = 20): string {
   try {
     return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
   } catch {
@@ -155,10 +165,46 @@ function tail(file: string, lines = 20): string {
   }
 }
 
-const running = (c: ChildProcess | undefined): boolean => !!c && c.exitCode === null && c.signalCode === null;
+export const running = (c: ChildProcess | undefined): boolean =>
+  !!c && c.exitCode === null && c.signalCode === null;
+
+/**
+ * Starts `binary` with its output appended to DIR/NAME.log and its pid in DIR/NAME.pid. Unless
+ * detached, it is killed when this process exits.
+ */
+export function spawnLogged(
+  dir: string,
+  name: string,
+  binary: string,
+  args: string[],
+  opts: { detached?: boolean; env?: NodeJS.ProcessEnv } = {},
+): ChildProcess {
+  if (!existsSync(binary)) throw new Error(`${binary} not found`);
+  const fd = openSync(join(dir, `${name}.log`), 'a');
+  writeFileSync(fd, `--- ${new Date().toISOString()} ${name} ${args.join(' ')}\n`);
+  const child = spawn(binary, args, { stdio: ['ignore', fd, fd], detached: !!opts.detached, env: opts.env });
+  closeSync(fd); // the child has its own copy
+  if (opts.detached) child.unref();
+  else registry.children.add(child);
+  child.once('exit', () => registry.children.delete(child));
+  child.on('error', () => undefined); // a spawn failure shows up as an exit, reported with the log
+  writeFileSync(join(dir, `${name}.pid`), `${child.pid ?? ''}\n`);
+  return child;
+}
+
+/** SIGTERM, then SIGKILL after graceMs; resolves once the process has exited. */
+export async function terminateChild(child: ChildProcess, graceMs = 5000): Promise<void> {
+  if (!running(child)) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const killer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(killer);
+}
 
 class LocalControlPlane implements ControlPlane {
   readonly adminToken = randomBytes(24).toString('hex');
+  private readonly tokens = new Map<string, string>();
   readonly kubeconfigPath: string;
   readonly caFile: string;
   server = '';
@@ -197,7 +243,7 @@ class LocalControlPlane implements ControlPlane {
     this.ports.etcd = await freePort();
     this.ports.peer = await freePort();
     this.ports.api = await freePort();
-    this.server = `https://127.0.0.1:${this.ports.api}`;
+    this.server = `https://${this.address}:${this.ports.api}`;
     this.writeKubeconfig(this.kubeconfigPath, 'admin', this.adminToken);
     await this.startEtcd();
     await this.startApiServer();
@@ -212,9 +258,23 @@ class LocalControlPlane implements ControlPlane {
       mode: 0o600,
     });
     writeFileSync(join(this.pki, 'sa.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
-    writeFileSync(join(this.pki, 'tokens.csv'), `${this.adminToken},admin,admin,system:masters\n`, {
-      mode: 0o600,
-    });
+    const lines = [`${this.adminToken},admin,admin,system:masters`];
+    for (const [i, user] of (this.opts.users ?? []).entries()) {
+      const token = randomBytes(24).toString('hex');
+      this.tokens.set(user.name, token);
+      lines.push(`${token},${user.name},u${i},"${(user.groups ?? []).join(',')}"`);
+    }
+    writeFileSync(join(this.pki, 'tokens.csv'), `${lines.join('\n')}\n`, { mode: 0o600 });
+  }
+
+  private get address(): string {
+    return this.opts.address ?? '127.0.0.1';
+  }
+
+  tokenOf(user: string): string {
+    const token = this.tokens.get(user);
+    if (!token) throw new Error(`control plane ${this.name} has no static token for ${user}`);
+    return token;
   }
 
   private etcdArgs(): string[] {
@@ -239,11 +299,11 @@ class LocalControlPlane implements ControlPlane {
       `--etcd-servers=http://127.0.0.1:${this.ports.etcd}`,
       `--cert-dir=${join(this.dir, 'apiserver')}`,
       `--secure-port=${this.ports.api}`,
-      '--bind-address=127.0.0.1',
-      '--advertise-address=127.0.0.1',
-      '--service-cluster-ip-range=10.0.0.0/24',
+      `--bind-address=${this.address}`,
+      `--advertise-address=${this.address}`,
+      `--service-cluster-ip-range=${this.opts.serviceClusterIpRange ?? '10.0.0.0/24'}`,
       '--allow-privileged=true',
-      '--authorization-mode=RBAC',
+      `--authorization-mode=${(this.opts.authorizationModes ?? ['RBAC']).join(',')}`,
       `--token-auth-file=${join(this.pki, 'tokens.csv')}`,
       `--service-account-key-file=${join(this.pki, 'sa.pub')}`,
       `--service-account-signing-key-file=${join(this.pki, 'sa.key')}`,
@@ -280,20 +340,7 @@ class LocalControlPlane implements ControlPlane {
   }
 
   private launch(c: Component, args: string[]): ChildProcess {
-    const binary = join(this.binDir, c);
-    if (!existsSync(binary)) throw new Error(`${binary} not found (built by hack/build-control-plane.sh)`);
-    const fd = openSync(this.logFile(c), 'a');
-    writeFileSync(fd, `--- ${new Date().toISOString()} ${c} ${args.join(' ')}\n`);
-    const child = spawn(binary, args, {
-      stdio: ['ignore', fd, fd],
-      detached: !!this.opts.detached,
-    });
-    closeSync(fd); // the child has its own copy
-    if (this.opts.detached) child.unref();
-    else registry.children.add(child);
-    child.once('exit', () => registry.children.delete(child));
-    child.on('error', () => undefined); // a spawn failure shows up as an exit, reported with the log
-    writeFileSync(join(this.dir, `${c}.pid`), `${child.pid ?? ''}\n`);
+    const child = spawnLogged(this.dir, c, join(this.binDir, c), args, { detached: this.opts.detached });
     this.procs.set(c, child);
     return child;
   }
@@ -302,12 +349,7 @@ class LocalControlPlane implements ControlPlane {
     const child = this.procs.get(c);
     this.procs.delete(c);
     rmSync(join(this.dir, `${c}.pid`), { force: true });
-    if (!child || !running(child)) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    const killer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    await exited;
-    clearTimeout(killer);
+    if (child) await terminateChild(child, graceMs);
   }
 
   /** Polls `ready` until it holds; fails early with the log's tail if the process exits. */

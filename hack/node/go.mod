@@ -1,0 +1,3 @@
+module secovia.local/nodeimages
+
+go 1.24
