@@ -10,7 +10,8 @@
  */
 import type { GovTenant } from '../src/api/index.js';
 import { environmentObjects, tenantNamespace } from '../src/controllers/govtenant/desired.js';
-import { objectPath, resourceFor } from '../src/runtime/resources.js';
+import { resourceFor } from '../src/controllers/resources.js';
+import { objectPath } from '../src/runtime/resources.js';
 import type { KubeObject } from '../src/runtime/types.js';
 import {
   benchPlane,

@@ -1,6 +1,6 @@
 /** Writes crds/*.yaml from the zod schemas in src/api (npm run generate). */
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { GROUP } from '../src/runtime/types.js';
+import { GROUP } from '../src/api/index.js';
 import { renderCrds } from '../src/api/render.js';
 
 const dir = new URL('../crds/', import.meta.url);

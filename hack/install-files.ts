@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { stringify } from 'yaml';
 import { renderCrds } from '../src/api/render.js';
 import { policyRules } from '../src/controllers/permissions.js';
-import { GROUP } from '../src/runtime/types.js';
+import { GROUP } from '../src/api/index.js';
 
 const ROOT = new URL('../', import.meta.url);
 const CHART = 'charts/secovia-operator';

@@ -1,13 +1,16 @@
 #!/usr/bin/env node
 /** Entry point: flags and environment -> wiring. Mistakes end in one clear line and a non-zero exit. */
-import { registerControllers } from './controllers/index.js';
-import { parseSettings, usage, UsageError } from './runtime/config.js';
+import { parseSettings, usage, UsageError } from './config.js';
+import { operatorIdentity, registerControllers } from './controllers/index.js';
+import { OPERATOR } from './controllers/labels.js';
 import { KubeClient } from './runtime/kube.js';
 import { errorMessage, rootLogger, setLogLevel } from './runtime/log.js';
 import { Manager } from './runtime/manager.js';
 
+const log = rootLogger.child({ logger: OPERATOR });
+
 function fail(message: string, code: number): never {
-  process.stderr.write(`secovia-operator: ${message}\n`);
+  process.stderr.write(`${OPERATOR}: ${message}\n`);
   process.exit(code);
 }
 
@@ -30,31 +33,31 @@ async function main(): Promise<void> {
     // The identity in the user agent tells replicas apart in the API server's audit log.
     client = KubeClient.load({
       kubeconfig: settings.kubeconfig,
-      userAgent: `secovia-operator (${settings.identity})`,
+      userAgent: `${OPERATOR} (${settings.identity})`,
     });
   } catch (e) {
     fail(`cannot load Kubernetes configuration: ${errorMessage(e)}`, 1);
   }
   try {
     const version = await client.request<{ gitVersion: string }>('GET', '/version', { timeoutMs: 10_000 });
-    rootLogger.info('connected to the Kubernetes API server', {
+    log.info('connected to the Kubernetes API server', {
       server: client.server,
       version: version.gitVersion,
     });
   } catch (e) {
     fail(`cannot reach the Kubernetes API server at ${client.server}: ${errorMessage(e)}`, 1);
   }
-  const manager = new Manager({ client, logger: rootLogger, ...settings });
+  const manager = new Manager({ client, logger: log, ...settings, ...operatorIdentity });
   registerControllers(manager, settings);
   const shutdown = (signal: string): void => {
-    rootLogger.info('signal received', { signal });
+    log.info('signal received', { signal });
     void manager.stop().then(() => process.exit(0));
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
   // A promise nobody awaited failed: the process state is unknown; Kubernetes restarts it cleanly.
   process.on('unhandledRejection', (e) => {
-    rootLogger.error('unhandled rejection: exiting', { error: errorMessage(e) });
+    log.error('unhandled rejection: exiting', { error: errorMessage(e) });
     process.exit(1);
   });
   try {
@@ -62,7 +65,7 @@ async function main(): Promise<void> {
   } catch (e) {
     fail(`cannot start: ${errorMessage(e)}`, 1);
   }
-  rootLogger.info('operator started', {
+  log.info('operator started', {
     leaderElection: settings.leaderElection,
     namespace: settings.namespace,
   });

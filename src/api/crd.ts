@@ -1,6 +1,6 @@
 /** Kind definitions and their CustomResourceDefinitions: zod 4 JSON schema made structural for the API server. */
 import { z } from 'zod';
-import { GROUP, VERSION } from '../runtime/types.js';
+import { API_VERSION, GROUP, VERSION } from './group.js';
 
 export interface PrinterColumn {
   name: string;
@@ -165,7 +165,7 @@ function rootSchema(def: KindDefinition): Node {
     type: 'object',
     description: def.description,
     properties: {
-      apiVersion: text('Versioned schema of this representation of an object, here gov.secovia.eu/v1alpha1.'),
+      apiVersion: text(`Versioned schema of this representation of an object, here ${API_VERSION}.`),
       kind: text(`REST resource this object represents, here ${def.kind}.`),
       metadata: { type: 'object' },
       spec: structuralSchema(def.spec),

@@ -13,6 +13,7 @@ export * from './govservice.js';
 export * from './govserviceclass.js';
 export * from './govserviceimport.js';
 export * from './govtenant.js';
+export * from './group.js';
 
 export const kindDefinitions: KindDefinition[] = [
   govTenantDefinition,

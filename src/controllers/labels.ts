@@ -1,5 +1,5 @@
 /** Labels and annotations the operator puts on what it manages: one place, so selectors and builders agree. */
-import { GROUP } from '../runtime/types.js';
+import { GROUP } from '../api/index.js';
 
 export const MANAGED_BY = 'app.kubernetes.io/managed-by';
 export const OPERATOR = 'secovia-operator';
@@ -32,6 +32,8 @@ export const NODE_SELECTOR = `${GROUP}/node-selector`;
 /** The uid of the GovTenant that created a namespace: only that tenant may ever delete it. */
 export const CREATED_BY_UID = `${GROUP}/created-by-uid`;
 export const FINALIZER = `${GROUP}/finalizer`;
+/** On everything the operator applies: the hash of what it last applied (the runtime's applier writes it). */
+export const APPLIED_HASH = `${GROUP}/applied-hash`;
 /** On the objects of a GovService: its name. The tenant reconciler never prunes these. */
 export const SERVICE = `${GROUP}/service`;
 export const APP_NAME = 'app.kubernetes.io/name';

@@ -5,14 +5,18 @@
 import { createHash } from 'node:crypto';
 import type { KubeClient } from './kube.js';
 import { isNotFound } from './kube.js';
-import type { ResourceType } from './resources.js';
-import { objectPath, resourceFor } from './resources.js';
+import type { ResourceResolver, ResourceType } from './resources.js';
+import { objectPath } from './resources.js';
 import type { KubeObject } from './types.js';
-import { GROUP } from './types.js';
 
-export const FIELD_MANAGER = 'secovia-operator';
-/** Hash of what we last applied: a changed desired state is applied even where a subset check passes (removed fields). */
-export const APPLIED_HASH = `${GROUP}/applied-hash`;
+/** The Applier's identity on the wire and its resource types: set once by the operator that uses it. */
+export interface ApplyOptions {
+  /** Field manager of every server-side apply. */
+  fieldManager: string;
+  /** Annotation with the hash of what was last applied: a changed desired state is applied even where a subset check passes (removed fields). */
+  appliedHashAnnotation: string;
+  resourceFor: ResourceResolver;
+}
 
 export type ApplyAction = 'created' | 'configured' | 'unchanged';
 export interface ApplyOutcome {
@@ -69,9 +73,9 @@ export function hashOf(value: unknown): string {
   return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16);
 }
 
-/** The desired object with the hash of its own content recorded in an annotation. */
-export function withAppliedHash(desired: KubeObject): KubeObject {
-  const annotations = { ...desired.metadata.annotations, [APPLIED_HASH]: hashOf(desired) };
+/** The desired object with the hash of its own content recorded in the annotation `key`. */
+export function withAppliedHash(desired: KubeObject, key: string): KubeObject {
+  const annotations = { ...desired.metadata.annotations, [key]: hashOf(desired) };
   return { ...desired, metadata: { ...desired.metadata, annotations } };
 }
 
@@ -79,18 +83,18 @@ export class Applier {
   constructor(
     private readonly client: KubeClient,
     private readonly lookup: Lookup,
-    readonly fieldManager = FIELD_MANAGER,
+    private readonly opts: ApplyOptions,
   ) {}
 
   /** Applies `desired` unless the live object already matches it; never sends a request then. */
   async apply(desired: KubeObject): Promise<ApplyOutcome> {
-    const resource = resourceFor(desired.apiVersion, desired.kind);
+    const resource = this.opts.resourceFor(desired.apiVersion, desired.kind);
     const { name, namespace } = desired.metadata;
-    const body = withAppliedHash(desired);
+    const body = withAppliedHash(desired, this.opts.appliedHashAnnotation);
     const live = this.lookup(resource, name, namespace);
     if (live && live !== 'uncached' && isSubset(body, live)) return { object: live, action: 'unchanged' };
     const object = await this.client.request<KubeObject>('PATCH', objectPath(resource, name, namespace), {
-      query: { fieldManager: this.fieldManager, force: true },
+      query: { fieldManager: this.opts.fieldManager, force: true },
       contentType: 'application/apply-patch+yaml',
       body,
     });
@@ -99,10 +103,10 @@ export class Applier {
 
   /** Applies the status through the status subresource. The caller decides whether it changed. */
   async applyStatus(obj: KubeObject, status: unknown): Promise<KubeObject> {
-    const resource = resourceFor(obj.apiVersion, obj.kind);
+    const resource = this.opts.resourceFor(obj.apiVersion, obj.kind);
     const { name, namespace } = obj.metadata;
     return this.client.request<KubeObject>('PATCH', `${objectPath(resource, name, namespace)}/status`, {
-      query: { fieldManager: this.fieldManager, force: true },
+      query: { fieldManager: this.opts.fieldManager, force: true },
       contentType: 'application/apply-patch+yaml',
       body: { apiVersion: obj.apiVersion, kind: obj.kind, metadata: { name, namespace }, status },
     });
@@ -112,7 +116,7 @@ export class Applier {
   async setFinalizer(obj: KubeObject, finalizer: string, present: boolean): Promise<void> {
     const has = obj.metadata.finalizers?.includes(finalizer) ?? false;
     if (has === present) return;
-    const resource = resourceFor(obj.apiVersion, obj.kind);
+    const resource = this.opts.resourceFor(obj.apiVersion, obj.kind);
     const { name, namespace } = obj.metadata;
     const finalizers = (obj.metadata.finalizers ?? [])
       .filter((f) => f !== finalizer)

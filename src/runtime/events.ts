@@ -3,10 +3,16 @@ import { hostname } from 'node:os';
 import type { KubeClient } from './kube.js';
 import type { Logger } from './log.js';
 import { errorMessage } from './log.js';
-import { collectionPath, resources } from './resources.js';
+import { builtinResources, collectionPath } from './resources.js';
 import type { KubeObject } from './types.js';
 
 export type EventType = 'Normal' | 'Warning';
+
+/** Who the Events say reported them: their `source.component` and `reportingComponent`. */
+export interface EventReporter {
+  component: string;
+  reportingComponent: string;
+}
 
 export interface EventSink {
   record(obj: KubeObject, type: EventType, reason: string, message: string): void;
@@ -21,7 +27,7 @@ export class EventRecorder implements EventSink {
   constructor(
     private readonly client: KubeClient,
     private readonly log: Logger,
-    private readonly component = 'secovia-operator',
+    private readonly reporter: EventReporter,
   ) {}
 
   /** Fire and forget: an event that cannot be written is logged, never fails a reconcile. */
@@ -40,7 +46,7 @@ export class EventRecorder implements EventSink {
     // Events of cluster-scoped objects live in "default", as client-go records them.
     const namespace = obj.metadata.namespace ?? 'default';
     const now = new Date().toISOString();
-    await this.client.request('POST', collectionPath(resources.Event, namespace), {
+    await this.client.request('POST', collectionPath(builtinResources.Event, namespace), {
       body: {
         apiVersion: 'v1',
         kind: 'Event',
@@ -56,8 +62,8 @@ export class EventRecorder implements EventSink {
         type,
         reason,
         message: message.slice(0, 1024),
-        source: { component: this.component },
-        reportingComponent: `gov.secovia.eu/${this.component}`,
+        source: { component: this.reporter.component },
+        reportingComponent: this.reporter.reportingComponent,
         reportingInstance: this.instance,
         firstTimestamp: now,
         lastTimestamp: now,

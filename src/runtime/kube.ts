@@ -198,13 +198,13 @@ export class KubeClient {
   }
 
   /** Loads from a kubeconfig path, from KUBECONFIG/~/.kube/config, or from the in-cluster service account. */
-  static load(opts: { kubeconfig?: string; userAgent?: string } = {}): KubeClient {
+  static load(opts: { kubeconfig?: string; userAgent: string }): KubeClient {
     const kc = new KubeConfig();
     if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
     else kc.loadFromDefault();
     const cluster = kc.getCurrentCluster();
     if (!cluster) throw new Error('kubeconfig has no current cluster');
-    return new KubeClient(cluster.server, kc, opts.userAgent ?? 'secovia-operator');
+    return new KubeClient(cluster.server, kc, opts.userAgent);
   }
 
   /**

@@ -8,7 +8,7 @@ import { isNotFound } from './kube.js';
 import type { Logger } from './log.js';
 import { errorMessage } from './log.js';
 import { leaderElectionMasterStatus } from './metrics.js';
-import { collectionPath, objectPath, resources } from './resources.js';
+import { builtinResources, collectionPath, objectPath } from './resources.js';
 
 /** Deadlines are measured on a monotonic clock: a wall clock stepped back must not hide a missed renewal. */
 export interface ElectionClock {
@@ -143,7 +143,7 @@ export class LeaderElector {
   }
 
   private path(): string {
-    return objectPath(resources.Lease, this.opts.name, this.opts.namespace);
+    return objectPath(builtinResources.Lease, this.opts.name, this.opts.namespace);
   }
 
   private async get(): Promise<Lease | undefined> {
@@ -165,7 +165,7 @@ export class LeaderElector {
       renewTime: microTime(now),
     };
     if (!lease) {
-      await this.client.request('POST', collectionPath(resources.Lease, this.opts.namespace), {
+      await this.client.request('POST', collectionPath(builtinResources.Lease, this.opts.namespace), {
         timeoutMs: 5000,
         body: {
           apiVersion: 'coordination.k8s.io/v1',

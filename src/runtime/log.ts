@@ -1,4 +1,4 @@
-/** Structured JSON logs: every line carries its context (controller, name, namespace, tenant). */
+/** Structured JSON logs: every line carries its context (controller, name, namespace). */
 import winston from 'winston';
 
 export type Logger = winston.Logger;
@@ -14,7 +14,6 @@ export const rootLogger: Logger = winston.createLogger({
     winston.format.errors({ stack: false }),
     winston.format.json(),
   ),
-  defaultMeta: { logger: 'secovia-operator' },
   transports: [new winston.transports.Console({ stderrLevels: [] })],
 });
 

@@ -5,10 +5,10 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Applier } from './apply.js';
+import { Applier, type ApplyOptions } from './apply.js';
 import { Informer } from './cache.js';
 import type { Controller } from './controller.js';
-import { EventRecorder } from './events.js';
+import { EventRecorder, type EventReporter } from './events.js';
 import { readyFalseOnFailure, type ObjectStore } from './failure.js';
 import type { KubeClient } from './kube.js';
 import { LeaderElector } from './leader.js';
@@ -23,7 +23,10 @@ export interface ManagerOptions {
   namespace: string;
   identity: string;
   leaderElection: boolean;
-  leaseName?: string;
+  leaseName: string;
+  /** The Applier's field manager, applied-hash annotation and resource types. */
+  applier: ApplyOptions;
+  eventReporter: EventReporter;
   metricsPort: number;
   healthPort: number;
   /** How long shutdown waits for in-flight reconciles. */
@@ -49,8 +52,8 @@ export class Manager {
   readonly ports = { metrics: 0, health: 0 };
 
   constructor(private readonly opts: ManagerOptions) {
-    this.applier = new Applier(opts.client, (r, name, ns) => this.lookup(r, name, ns));
-    this.events = new EventRecorder(opts.client, opts.logger);
+    this.applier = new Applier(opts.client, (r, name, ns) => this.lookup(r, name, ns), opts.applier);
+    this.events = new EventRecorder(opts.client, opts.logger, opts.eventReporter);
   }
 
   get client(): KubeClient {
@@ -115,7 +118,7 @@ export class Manager {
     if (!this.opts.leaderElection) return this.startControllers();
     this.elector = new LeaderElector(this.opts.client, {
       namespace: this.opts.namespace,
-      name: this.opts.leaseName ?? 'secovia-operator-leader',
+      name: this.opts.leaseName,
       identity: this.opts.identity,
       logger: this.opts.logger,
     });

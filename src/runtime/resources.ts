@@ -1,6 +1,4 @@
-/** The resource types the operator reads and writes, and the REST paths that address them. */
-import { GROUP, VERSION } from './types.js';
-
+/** Resource types and the REST paths that address them; the built-in kinds an operator commonly reads and writes. */
 export interface ResourceType {
   group: string;
   version: string;
@@ -10,17 +8,12 @@ export interface ResourceType {
 }
 
 /** A resource type from `group/version` (or a core `version`), kind, plural and scope. */
-const rt = (gv: string, kind: string, plural: string, namespaced: boolean): ResourceType => {
+export const rt = (gv: string, kind: string, plural: string, namespaced: boolean): ResourceType => {
   const [group, version] = gv.includes('/') ? (gv.split('/') as [string, string]) : ['', gv];
   return { group, version, kind, plural, namespaced };
 };
 
-export const resources = {
-  GovTenant: rt(`${GROUP}/${VERSION}`, 'GovTenant', 'govtenants', false),
-  GovServiceClass: rt(`${GROUP}/${VERSION}`, 'GovServiceClass', 'govserviceclasses', false),
-  GovService: rt(`${GROUP}/${VERSION}`, 'GovService', 'govservices', true),
-  GovServiceImport: rt(`${GROUP}/${VERSION}`, 'GovServiceImport', 'govserviceimports', true),
-  Federation: rt(`${GROUP}/${VERSION}`, 'Federation', 'federations', false),
+export const builtinResources = {
   Namespace: rt('v1', 'Namespace', 'namespaces', false),
   ResourceQuota: rt('v1', 'ResourceQuota', 'resourcequotas', true),
   LimitRange: rt('v1', 'LimitRange', 'limitranges', true),
@@ -40,10 +33,17 @@ export const resources = {
 
 export const apiVersionOf = (r: ResourceType): string => (r.group ? `${r.group}/${r.version}` : r.version);
 
-export function resourceFor(apiVersion: string, kind: string): ResourceType {
-  const found = Object.values(resources).find((r) => r.kind === kind && apiVersionOf(r) === apiVersion);
-  if (!found) throw new Error(`unknown resource type ${apiVersion} ${kind}`);
-  return found;
+/** The resource type of an object's apiVersion and kind. */
+export type ResourceResolver = (apiVersion: string, kind: string) => ResourceType;
+
+/** Resolves within `table` (an operator's own: its kinds beside the built-in ones); throws for any other type. */
+export function resolverOf(table: Record<string, ResourceType>): ResourceResolver {
+  const types = Object.values(table);
+  return (apiVersion, kind) => {
+    const found = types.find((r) => r.kind === kind && apiVersionOf(r) === apiVersion);
+    if (!found) throw new Error(`unknown resource type ${apiVersion} ${kind}`);
+    return found;
+  };
 }
 
 /** Path of a collection: all namespaces when a namespaced type is listed without a namespace. */

@@ -42,7 +42,3 @@ export interface Condition {
   lastTransitionTime: string;
   observedGeneration?: number;
 }
-
-export const GROUP = 'gov.secovia.eu';
-export const VERSION = 'v1alpha1';
-export const API_VERSION = `${GROUP}/${VERSION}`;

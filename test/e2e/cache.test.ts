@@ -1,7 +1,7 @@
 /** The list+watch cache on a real API server: it survives API server and etcd restarts without losing events. */
 import { Informer } from '../../src/runtime/cache.js';
 import type { KubeClient } from '../../src/runtime/kube.js';
-import { resources } from '../../src/runtime/resources.js';
+import { builtinResources } from '../../src/runtime/resources.js';
 import type { ControlPlane } from '../harness/controlplane.js';
 import { startControlPlane } from '../harness/controlplane.js';
 import { clientFor, eventually, uniqueName } from './support.js';
@@ -32,7 +32,7 @@ const CMS = '/api/v1/namespaces/default/configmaps';
 describe('Informer on a real API server', () => {
   it('delivers every change across an API server restart and an etcd restart, without re-listing', async () => {
     const informer = new Informer(client, {
-      resource: resources.ConfigMap,
+      resource: builtinResources.ConfigMap,
       namespace: 'default',
       backoffMs: { base: 100, max: 1000 },
     });

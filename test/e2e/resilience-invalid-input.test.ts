@@ -7,7 +7,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import type { KubeClient } from '../../src/runtime/kube.js';
-import { collectionPath, resourceFor } from '../../src/runtime/resources.js';
+import { resourceFor } from '../../src/controllers/resources.js';
+import { collectionPath } from '../../src/runtime/resources.js';
 import type { KubeObject } from '../../src/runtime/types.js';
 import type { ControlPlane } from '../harness/controlplane.js';
 import { clientFor, controlPlaneWithCrds, ROOT } from './support.js';

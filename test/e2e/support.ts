@@ -1,6 +1,7 @@
 /** Shared helpers of the e2e suites: a control plane with the CRDs, the operator in-process or as a process. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { registerControllers } from '../../src/controllers/index.js';
+import { operatorIdentity, registerControllers } from '../../src/controllers/index.js';
+import { OPERATOR } from '../../src/controllers/labels.js';
 import { KubeClient } from '../../src/runtime/kube.js';
 import { rootLogger } from '../../src/runtime/log.js';
 import { Manager } from '../../src/runtime/manager.js';
@@ -61,8 +62,9 @@ export async function startInProcessOperator(
   namespace = 'default',
   kubeconfig = cp.kubeconfigPath,
 ): Promise<Manager> {
-  const client = KubeClient.load({ kubeconfig });
+  const client = KubeClient.load({ kubeconfig, userAgent: OPERATOR });
   const manager = new Manager({
+    ...operatorIdentity,
     client,
     logger: rootLogger.child({ cluster: cp.name }),
     namespace,

@@ -1,5 +1,6 @@
 /** The pure parts of the apply path: quantity values, the "already applied" check and the applied hash. */
-import { APPLIED_HASH, isSubset, quantityValue, withAppliedHash } from '../../src/runtime/apply.js';
+import { APPLIED_HASH } from '../../src/controllers/labels.js';
+import { isSubset, quantityValue, withAppliedHash } from '../../src/runtime/apply.js';
 import type { KubeObject } from '../../src/runtime/types.js';
 
 describe('quantityValue', () => {
@@ -130,7 +131,8 @@ describe('withAppliedHash', () => {
     metadata: { name: 'secovia-quota', namespace: 'hu-budapest-prod', labels: { a: 'b' }, ...extra },
     spec: { hard: { 'requests.cpu': cpu } },
   });
-  const hash = (o: KubeObject): string | undefined => withAppliedHash(o).metadata.annotations?.[APPLIED_HASH];
+  const hash = (o: KubeObject): string | undefined =>
+    withAppliedHash(o, APPLIED_HASH).metadata.annotations?.[APPLIED_HASH];
 
   it('records a short hex hash under the applied-hash annotation', () => {
     expect(APPLIED_HASH).toBe('gov.secovia.eu/applied-hash');
@@ -158,7 +160,7 @@ describe('withAppliedHash', () => {
 
   it('keeps the other annotations and the rest of the object', () => {
     const o = quota('1', { annotations: { note: 'x' } });
-    const hashed = withAppliedHash(o);
+    const hashed = withAppliedHash(o, APPLIED_HASH);
     expect(hashed.metadata.annotations).toEqual({ note: 'x', [APPLIED_HASH]: hash(o) });
     expect({ ...hashed, metadata: { ...hashed.metadata, annotations: { note: 'x' } } }).toEqual(o);
   });
@@ -166,15 +168,15 @@ describe('withAppliedHash', () => {
   it('does not modify its input', () => {
     const o = quota('1', { annotations: { note: 'x' } });
     const copy = structuredClone(o);
-    withAppliedHash(o);
+    withAppliedHash(o, APPLIED_HASH);
     expect(o).toEqual(copy);
   });
 
   it('gives an object that matches itself once stored', () => {
-    const hashed = withAppliedHash(quota('1'));
+    const hashed = withAppliedHash(quota('1'), APPLIED_HASH);
     const live = { ...structuredClone(hashed), status: { used: {} } };
     live.metadata.uid = 'uid-1';
     expect(isSubset(hashed, live)).toBe(true);
-    expect(isSubset(withAppliedHash(quota('2')), live)).toBe(false);
+    expect(isSubset(withAppliedHash(quota('2'), APPLIED_HASH), live)).toBe(false);
   });
 });

@@ -5,7 +5,7 @@
 import { Informer } from '../../src/runtime/cache.js';
 import type { KubeClient, Query, WatchEvent } from '../../src/runtime/kube.js';
 import { ApiError } from '../../src/runtime/kube.js';
-import { resources } from '../../src/runtime/resources.js';
+import { builtinResources } from '../../src/runtime/resources.js';
 import type { KubeObject } from '../../src/runtime/types.js';
 
 const ns = (name: string, rv: string): KubeObject => ({
@@ -43,7 +43,7 @@ const blockUntilAborted: WatchStep = (_e, signal) =>
 
 function informerWith(client: ScriptedClient, inactivityMs = 60_000): { inf: Informer; events: string[] } {
   const inf = new Informer(client as unknown as KubeClient, {
-    resource: resources.Namespace,
+    resource: builtinResources.Namespace,
     inactivityMs,
     backoffMs: { base: 1, max: 2 },
     watchTimeoutSeconds: () => 300,

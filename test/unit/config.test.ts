@@ -1,7 +1,7 @@
 /** Operator settings from flags and environment variables. */
 import { hostname } from 'node:os';
-import type { Settings } from '../../src/runtime/config.js';
-import { parseSettings, UsageError } from '../../src/runtime/config.js';
+import type { Settings } from '../../src/config.js';
+import { parseSettings, UsageError } from '../../src/config.js';
 
 function settings(argv: string[], env: NodeJS.ProcessEnv = {}): Settings {
   const s = parseSettings(argv, env);

@@ -42,7 +42,7 @@ beforeAll(async () => {
     kubeconfig,
     `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "http://127.0.0.1:${port}", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\n`,
   );
-  client = KubeClient.load({ kubeconfig });
+  client = KubeClient.load({ kubeconfig, userAgent: 'secovia-unit' });
 });
 
 afterAll(async () => {

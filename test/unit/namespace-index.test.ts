@@ -1,7 +1,7 @@
 /** The namespace index follows its informer exactly: list, watch events and a re-list after 410 Gone. */
 import { Index, Informer, NamespaceIndex } from '../../src/runtime/cache.js';
 import type { KubeClient, WatchEvent } from '../../src/runtime/kube.js';
-import { resources } from '../../src/runtime/resources.js';
+import { builtinResources } from '../../src/runtime/resources.js';
 import type { KubeObject } from '../../src/runtime/types.js';
 
 const quota = (namespace: string, name: string, rv: string): KubeObject => ({
@@ -37,7 +37,10 @@ it('lists by namespace exactly what the informer holds, through watch events and
     { type: 'DELETED', object: quota('b', 'q1', '13') },
     { type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired', message: 'too old' } },
   ]);
-  const inf = new Informer(client, { resource: resources.ResourceQuota, backoffMs: { base: 1, max: 2 } });
+  const inf = new Informer(client, {
+    resource: builtinResources.ResourceQuota,
+    backoffMs: { base: 1, max: 2 },
+  });
   const index = new NamespaceIndex(inf);
   const seen: Record<string, string[]>[] = [];
   const snapshot = (): Record<string, string[]> =>

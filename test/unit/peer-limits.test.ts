@@ -2,7 +2,7 @@
 import { backoffDelay, Informer, QUICK_WATCH_END_MS, quickEnds } from '../../src/runtime/cache.js';
 import type { KubeClient, WatchEvent } from '../../src/runtime/kube.js';
 import { ApiError, LineSplitter, TokenBucket } from '../../src/runtime/kube.js';
-import { resources } from '../../src/runtime/resources.js';
+import { builtinResources } from '../../src/runtime/resources.js';
 import type { KubeObject } from '../../src/runtime/types.js';
 
 const cm = (name: string, rv = '1'): KubeObject => ({
@@ -122,7 +122,7 @@ describe('Informer against a hostile server', () => {
   it('spaces out watches that end at once instead of reopening them in a loop', async () => {
     const { client, calls } = peerServer([]);
     const inf = new Informer(client, {
-      resource: resources.ConfigMap,
+      resource: builtinResources.ConfigMap,
       namespace: 'ns',
       backoffMs: { base: 20, max: 10_000 },
     });
@@ -140,7 +140,7 @@ describe('Informer against a hostile server', () => {
     const added: WatchEvent = { type: 'ADDED', object: cm('other-peer-export', '2') };
     const { client } = peerServer([cm('ours'), cm('not-ours')], [added], true);
     const inf = new Informer(client, {
-      resource: resources.ConfigMap,
+      resource: builtinResources.ConfigMap,
       namespace: 'ns',
       accept: (o) => o.metadata.name === 'ours',
     });

@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { PERMISSIONS, permissionsFor, policyRules } from '../../src/controllers/permissions.js';
 import { POD, WORKLOAD_CONTROLLERS } from '../../src/controllers/govtenant/suspension.js';
-import { resources } from '../../src/runtime/resources.js';
+import { resources } from '../../src/controllers/resources.js';
 import { CRD_COPY_DIRS, installFiles } from '../../hack/install-files.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -57,7 +57,7 @@ describe('the permission table', () => {
     expect(clusterWide).not.toContain('leases');
   });
 
-  it('covers every resource type the code addresses (src/runtime/resources.ts, suspension), and no other', () => {
+  it('covers every resource type the code addresses (src/controllers/resources.ts, suspension), and no other', () => {
     const typesOf = (rows: typeof PERMISSIONS) =>
       new Set(
         rows.flatMap((p) => p.resources.filter((r) => !r.includes('/')).map((r) => `${p.apiGroup}/${r}`)),

@@ -8,7 +8,7 @@ import { parseAllDocuments } from 'yaml';
 import type { GovTenant } from '../../src/api/index.js';
 import { serviceTypesLabel, tenantNamespace } from '../../src/controllers/govtenant/desired.js';
 import { PERMISSIONS } from '../../src/controllers/permissions.js';
-import { resources } from '../../src/runtime/resources.js';
+import { resources } from '../../src/controllers/resources.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 

@@ -13,9 +13,9 @@ import type {
   GovTenant,
   GovServiceImportSpec,
 } from '../../api/index.js';
-import { govServiceClassSpec, govServiceImportSpec, govTenantSpec } from '../../api/index.js';
+import { API_VERSION, govServiceClassSpec, govServiceImportSpec, govTenantSpec } from '../../api/index.js';
 import { quantityValue } from '../../runtime/apply.js';
-import { API_VERSION, type KubeObject } from '../../runtime/types.js';
+import type { KubeObject } from '../../runtime/types.js';
 import { namespaceName } from '../govtenant/desired.js';
 import { serviceUrl } from '../govservice/desired.js';
 import { FEDERATION, MANAGED_BY, OPERATOR, ORIGIN_COUNTRY, ORIGIN_MEMBER, STALE_SINCE } from '../labels.js';

@@ -4,15 +4,24 @@
  * and only a peer's explicit withdrawal removes anything.
  */
 import type { Federation, GovServiceImport } from '../../api/index.js';
-import { APPLIED_HASH, isSubset, withAppliedHash } from '../../runtime/apply.js';
+import { isSubset, withAppliedHash } from '../../runtime/apply.js';
 import type { Informer } from '../../runtime/cache.js';
 import { setCondition, statusChanged } from '../../runtime/conditions.js';
 import { ApiError } from '../../runtime/kube.js';
 import type { Logger } from '../../runtime/log.js';
 import type { Manager } from '../../runtime/manager.js';
-import { objectPath, resourceFor } from '../../runtime/resources.js';
+import { objectPath } from '../../runtime/resources.js';
 import type { Condition, KubeObject } from '../../runtime/types.js';
-import { FEDERATION, isManaged, ORIGIN_MEMBER, STALE_SINCE, TENANT, WITHDRAWN_FROM } from '../labels.js';
+import {
+  APPLIED_HASH,
+  FEDERATION,
+  isManaged,
+  ORIGIN_MEMBER,
+  STALE_SINCE,
+  TENANT,
+  WITHDRAWN_FROM,
+} from '../labels.js';
+import { resourceFor } from '../resources.js';
 import type { ImportPlan, Peer, Skipped } from './exchange.js';
 
 /** What the federation reads of a cache (method syntax keeps typed informers assignable). */
@@ -61,7 +70,7 @@ type MirrorAction = 'created' | 'updated' | 'reverted' | 'unchanged';
  * own (and so would keep), the spec is then replaced whole: the origin's spec is the only truth.
  */
 async function mirror(ctx: ImportContext, desired: KubeObject, live?: KubeObject): Promise<MirrorAction> {
-  const body = withAppliedHash(desired);
+  const body = withAppliedHash(desired, APPLIED_HASH);
   if (live && holds(body, live)) return 'unchanged';
   // Same applied hash with a different spec: the origin did not change, someone here did.
   const localEdit =

@@ -8,7 +8,7 @@ import { Informer } from '../../runtime/cache.js';
 import { KubeClient, type ClientLimits } from '../../runtime/kube.js';
 import type { Logger } from '../../runtime/log.js';
 import { errorMessage } from '../../runtime/log.js';
-import { resources } from '../../runtime/resources.js';
+import { resources } from '../resources.js';
 import type { KubeObject } from '../../runtime/types.js';
 import { CredentialsRefused, parsePeerKubeconfig, type PeerAccess } from './credentials.js';
 import { EXPORT_DATA_KEY, exportName, type Peer } from './exchange.js';

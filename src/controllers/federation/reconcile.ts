@@ -15,7 +15,7 @@ import type { ReconcileResult } from '../../runtime/controller.js';
 import { Controller } from '../../runtime/controller.js';
 import { setCondition, statusChanged, type ConditionUpdate } from '../../runtime/conditions.js';
 import type { Manager } from '../../runtime/manager.js';
-import { resources } from '../../runtime/resources.js';
+import { resources } from '../resources.js';
 import type { Condition, KubeObject } from '../../runtime/types.js';
 import {
   CREATED_BY_UID,

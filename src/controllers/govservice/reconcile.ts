@@ -7,9 +7,10 @@ import { readyFrom, setCondition, statusChanged, type ConditionUpdate } from '..
 import { ApiError } from '../../runtime/kube.js';
 import type { Logger } from '../../runtime/log.js';
 import type { Manager } from '../../runtime/manager.js';
-import { objectKey, resourceFor, resources, type ResourceType } from '../../runtime/resources.js';
+import { objectKey, type ResourceType } from '../../runtime/resources.js';
 import type { Condition, KubeObject } from '../../runtime/types.js';
 import { APP_VERSION, isManaged, managedSelector, SERVICE, TENANT } from '../labels.js';
+import { resourceFor, resources } from '../resources.js';
 import { hostAllowed } from '../govtenant/guardrails.js';
 import { checkService, type Problem } from './checks.js';
 import { serviceObjects, serviceUrl, type ServiceSettings } from './desired.js';

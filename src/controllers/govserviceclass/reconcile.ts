@@ -7,7 +7,7 @@ import type { Informer } from '../../runtime/cache.js';
 import { Controller } from '../../runtime/controller.js';
 import { readyFrom, setCondition, statusChanged, type ConditionUpdate } from '../../runtime/conditions.js';
 import type { Manager } from '../../runtime/manager.js';
-import { resources } from '../../runtime/resources.js';
+import { resources } from '../resources.js';
 import { FINALIZER } from '../labels.js';
 import { compileParametersSchema } from '../govservice/checks.js';
 

@@ -8,7 +8,7 @@ import { readyFrom, setCondition, statusChanged, type ConditionUpdate } from '..
 import { ApiError } from '../../runtime/kube.js';
 import type { Logger } from '../../runtime/log.js';
 import type { Manager } from '../../runtime/manager.js';
-import { objectPath, resourceFor, resources, type ResourceType } from '../../runtime/resources.js';
+import { objectPath, type ResourceType } from '../../runtime/resources.js';
 import type { Condition, KubeObject } from '../../runtime/types.js';
 import {
   CREATED_BY_UID,
@@ -23,6 +23,7 @@ import {
   SUSPENDED,
   TENANT,
 } from '../labels.js';
+import { resourceFor, resources } from '../resources.js';
 import { checkTenant } from './checks.js';
 import {
   environmentObjects,

@@ -5,26 +5,18 @@
  * StatefulSets, PVCs, ConfigMaps and Secrets stay as they are. On resume the operator wakes the
  * workload controllers, whose retries otherwise back off for up to 1000 s after the refusals.
  */
+import { GROUP } from '../../api/index.js';
 import type { Manager } from '../../runtime/manager.js';
-import { collectionPath, objectPath, type ResourceType } from '../../runtime/resources.js';
+import { collectionPath, objectPath, rt, type ResourceType } from '../../runtime/resources.js';
 import type { KubeObject } from '../../runtime/types.js';
-import { GROUP } from '../../runtime/types.js';
 
-const rt = (group: string, kind: string, plural: string): ResourceType => ({
-  group,
-  version: 'v1',
-  kind,
-  plural,
-  namespaced: true,
-});
-
-export const POD = rt('', 'Pod', 'pods');
+export const POD = rt('v1', 'Pod', 'pods', true);
 /** The controllers that create pods, woken on resume. */
 export const WORKLOAD_CONTROLLERS: readonly ResourceType[] = [
-  rt('apps', 'ReplicaSet', 'replicasets'),
-  rt('apps', 'StatefulSet', 'statefulsets'),
-  rt('apps', 'DaemonSet', 'daemonsets'),
-  rt('batch', 'Job', 'jobs'),
+  rt('apps/v1', 'ReplicaSet', 'replicasets', true),
+  rt('apps/v1', 'StatefulSet', 'statefulsets', true),
+  rt('apps/v1', 'DaemonSet', 'daemonsets', true),
+  rt('batch/v1', 'Job', 'jobs', true),
 ];
 /** Written on a workload controller's object on resume: the update makes its controller sync at once. */
 export const RESUMED_AT = `${GROUP}/resumed-at`;

@@ -2,8 +2,8 @@
 import { parseArgs } from 'node:util';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import type { LogLevel } from './log.js';
-import { isLogLevel } from './log.js';
+import type { LogLevel } from './runtime/log.js';
+import { isLogLevel } from './runtime/log.js';
 
 export interface Settings {
   kubeconfig?: string;
