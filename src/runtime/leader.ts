@@ -59,7 +59,12 @@ export class LeaderElector {
   private lastRenew = 0;
   private observed = { record: '', at: 0 };
   private timer?: unknown;
+  /** The attempt in flight, abandoned when leadership ends: a late answer must not act for it. */
+  private attempt?: AbortController;
+  /** Ends leadership at the renew deadline unless a renewal comes first, even if an attempt hangs. */
+  private deadline?: unknown;
   private stopped = false;
+  private onLost: () => void = () => undefined;
   private readonly durationMs: number;
   private readonly clock: ElectionClock;
   /** Who holds the Lease when this replica saw another holder while it believed it led. */
@@ -78,15 +83,18 @@ export class LeaderElector {
   }
 
   /**
-   * Campaigns until stopped; calls onLost (once) when renewal fails past the renew deadline or
-   * another replica is seen holding the Lease, and then campaigns no more.
+   * Campaigns until stopped; calls onLost (once) when no renewal succeeds within the renew deadline
+   * (an attempt still hanging then counts for nothing) or another replica is seen holding the Lease,
+   * and then campaigns no more.
    */
   run(onStarted: () => void, onLost: () => void): void {
+    this.onLost = onLost;
     const tick = async (): Promise<void> => {
       if (this.stopped) return;
       const wasLeading = this.leading;
+      this.attempt = new AbortController();
       try {
-        await this.tryAcquireOrRenew();
+        await this.tryAcquireOrRenew(this.attempt.signal);
       } catch (e) {
         this.opts.logger.debug('lease attempt failed', { error: errorMessage(e) });
       }
@@ -96,33 +104,30 @@ export class LeaderElector {
         leaderElectionMasterStatus.set({ name: this.opts.name }, 1);
         onStarted();
       }
-      const lost = wasLeading && this.lostReason();
-      if (lost) {
-        this.leading = false;
-        this.stopped = true;
-        leaderElectionMasterStatus.set({ name: this.opts.name }, 0);
-        this.opts.logger.error(`leader lease lost: ${lost}`, { lease: this.opts.name });
-        onLost();
-        return;
-      }
+      if (this.lostTo !== undefined) return this.lose(`${this.lostTo || 'nobody'} holds it now`);
       this.timer = this.clock.setTimeout(() => void tick(), this.opts.retryPeriodMs ?? 2000);
     };
     void tick();
   }
 
-  /** Why a replica that led no longer may: another holder, or no renewal within the deadline. */
-  private lostReason(): string | undefined {
-    if (this.lostTo !== undefined) return `${this.lostTo || 'nobody'} holds it now`;
-    const sinceRenew = this.clock.monotonic() - this.lastRenew;
-    if (sinceRenew > (this.opts.renewDeadlineMs ?? 10_000))
-      return `could not renew within the deadline (${Math.round(sinceRenew)} ms since the last renewal)`;
-    return undefined;
+  /** Leadership ends once and for good: the attempt in flight and every timer are dropped. */
+  private lose(reason: string): void {
+    if (this.stopped) return;
+    this.leading = false;
+    this.stopped = true;
+    this.attempt?.abort(new Error(`leader lease lost: ${reason}`));
+    this.clock.clearTimeout(this.timer);
+    this.clock.clearTimeout(this.deadline);
+    leaderElectionMasterStatus.set({ name: this.opts.name }, 0);
+    this.opts.logger.error(`leader lease lost: ${reason}`, { lease: this.opts.name });
+    this.onLost();
   }
 
   /** Stops campaigning and, if leading, hands the lease back so a successor starts at once. */
   async release(): Promise<void> {
     this.stopped = true;
     this.clock.clearTimeout(this.timer);
+    this.clock.clearTimeout(this.deadline);
     if (!this.leading) return;
     this.leading = false;
     leaderElectionMasterStatus.set({ name: this.opts.name }, 0);
@@ -146,19 +151,19 @@ export class LeaderElector {
     return objectPath(builtinResources.Lease, this.opts.name, this.opts.namespace);
   }
 
-  private async get(): Promise<Lease | undefined> {
+  private async get(signal?: AbortSignal): Promise<Lease | undefined> {
     try {
-      return await this.client.request<Lease>('GET', this.path(), { timeoutMs: 5000 });
+      return await this.client.request<Lease>('GET', this.path(), { timeoutMs: 5000, signal });
     } catch (e) {
       if (isNotFound(e)) return undefined;
       throw e;
     }
   }
 
-  private async tryAcquireOrRenew(): Promise<void> {
+  private async tryAcquireOrRenew(signal: AbortSignal): Promise<void> {
     const now = this.clock.wall();
     const at = this.clock.monotonic();
-    const lease = await this.get();
+    const lease = await this.get(signal);
     const spec = {
       holderIdentity: this.opts.identity,
       leaseDurationSeconds: this.durationMs / 1000,
@@ -167,6 +172,7 @@ export class LeaderElector {
     if (!lease) {
       await this.client.request('POST', collectionPath(builtinResources.Lease, this.opts.namespace), {
         timeoutMs: 5000,
+        signal,
         body: {
           apiVersion: 'coordination.k8s.io/v1',
           kind: 'Lease',
@@ -188,6 +194,7 @@ export class LeaderElector {
     // PUT with the read resourceVersion: two candidates racing for an expired lease cannot both win.
     await this.client.request('PUT', this.path(), {
       timeoutMs: 5000,
+      signal,
       body: { ...lease, spec: { ...lease.spec, ...spec, acquireTime, leaseTransitions: transitions } },
     });
     this.renewed(at);
@@ -201,8 +208,20 @@ export class LeaderElector {
     return !lease.spec.holderIdentity || at - this.observed.at > ttl;
   }
 
+  /** Measured from the start of the attempt: the Lease can have been written no earlier. */
   private renewed(at: number): void {
+    // An answer that comes after leadership ended (deadline, release) renews nothing.
+    if (this.stopped) return;
     this.leading = true;
     this.lastRenew = at;
+    const deadlineMs = this.opts.renewDeadlineMs ?? 10_000;
+    this.clock.clearTimeout(this.deadline);
+    this.deadline = this.clock.setTimeout(
+      () => {
+        const sinceRenew = Math.round(this.clock.monotonic() - this.lastRenew);
+        this.lose(`could not renew within the deadline (${sinceRenew} ms since the last renewal)`);
+      },
+      at + deadlineMs - this.clock.monotonic(),
+    );
   }
 }

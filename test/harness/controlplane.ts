@@ -70,8 +70,11 @@ export interface ControlPlane {
   env: NodeJS.ProcessEnv;
   /** Runs the built kubectl as admin, or as the bearer token `asToken`. */
   kubectl(args: string[], opts?: { input?: string; asToken?: string }): Promise<KubectlResult>;
-  /** Writes another kubeconfig next to the admin one for a bearer token and returns its path. */
-  kubeconfigFor(user: { token: string; name?: string }): string;
+  /**
+   * Writes another kubeconfig next to the admin one for a bearer token and returns its path; `server`
+   * (default this API server) is another way to it, such as a proxy on loopback.
+   */
+  kubeconfigFor(user: { token: string; name?: string; server?: string }): string;
   /** The static token of one of options.users. */
   tokenOf(user: string): string;
   stopApiServer(): Promise<void>;
@@ -451,11 +454,11 @@ class LocalControlPlane implements ControlPlane {
     });
   }
 
-  private writeKubeconfig(path: string, user: string, token: string): void {
+  private writeKubeconfig(path: string, user: string, token: string, server = this.server): void {
     const config = {
       apiVersion: 'v1',
       kind: 'Config',
-      clusters: [{ name: this.name, cluster: { server: this.server, 'certificate-authority': this.caFile } }],
+      clusters: [{ name: this.name, cluster: { server, 'certificate-authority': this.caFile } }],
       users: [{ name: user, user: { token } }],
       contexts: [{ name: this.name, context: { cluster: this.name, user } }],
       'current-context': this.name,
@@ -463,10 +466,10 @@ class LocalControlPlane implements ControlPlane {
     writeFileSync(path, stringify(config), { mode: 0o600 });
   }
 
-  kubeconfigFor(user: { token: string; name?: string }): string {
+  kubeconfigFor(user: { token: string; name?: string; server?: string }): string {
     const name = (user.name ?? 'user').replace(/[^a-zA-Z0-9.-]/g, '-');
     const path = join(this.dir, `kubeconfig-${name}`);
-    this.writeKubeconfig(path, name, user.token);
+    this.writeKubeconfig(path, name, user.token, user.server);
     return path;
   }
 

@@ -16,20 +16,33 @@ interface LeaseSpec {
   leaseTransitions?: number;
 }
 
-/** The API server's part: one Lease, PUT with optimistic concurrency, and an outage switch. */
+/**
+ * The API server's part: one Lease, PUT with optimistic concurrency, and two outages: refused
+ * (every request fails at once) and hanging (no request is ever answered, until its caller aborts it).
+ */
 class LeaseStore {
   lease?: { metadata: { name: string; namespace: string; resourceVersion: string }; spec: LeaseSpec };
   down = false;
+  hang = false;
+  /** The signals of the requests that hung. */
+  hung: AbortSignal[] = [];
   writes: { method: string; holder?: string }[] = [];
   private version = 0;
 
   client(): KubeClient {
-    return { request: (method: string, _path: string, opts: { body?: unknown } = {}) => this.handle(method, opts.body) } as unknown as KubeClient; // prettier-ignore
+    return { request: (method: string, _path: string, opts: { body?: unknown; signal?: AbortSignal } = {}) => this.answer(method, opts) } as unknown as KubeClient; // prettier-ignore
   }
 
   steal(holder: string): void {
     this.lease!.spec = { ...this.lease!.spec, holderIdentity: holder, renewTime: 'stolen' };
     this.lease!.metadata.resourceVersion = String(++this.version);
+  }
+
+  private answer(method: string, opts: { body?: unknown; signal?: AbortSignal }): Promise<unknown> {
+    if (!this.hang) return this.handle(method, opts.body);
+    const signal = opts.signal ?? new AbortController().signal;
+    this.hung.push(signal);
+    return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
   }
 
   private async handle(method: string, body: unknown): Promise<unknown> {
@@ -139,6 +152,29 @@ test('a wall clock stepped back does not hide a missed renew deadline', async ()
   store.down = true;
   // Thirteen seconds pass while the wall clock is set back an hour: the deadline (10 s) is missed.
   await clock.advance(13_000, -3_600_000);
+  expect(events).toEqual(['started', 'lost']);
+});
+
+test('a renewal that hangs does not extend leadership past the renew deadline', async () => {
+  const store = new LeaseStore();
+  const clock = new FakeClock();
+  const { elector, events } = elect(store, clock);
+  await settle();
+  const writesBefore = store.writes.length;
+  // Renewed at the start (monotonic 1 000 ms); from now on the API server takes requests and never answers.
+  store.hang = true;
+  await clock.advance(9_999);
+  expect(events).toEqual(['started']);
+  expect(elector.isLeader()).toBe(true);
+  expect(store.hung.length).toBeGreaterThan(0);
+  await clock.advance(2);
+  expect(events).toEqual(['started', 'lost']);
+  expect(elector.isLeader()).toBe(false);
+  // The attempt still hanging is abandoned, and once the API server answers again nothing is sent.
+  expect(store.hung.every((s) => s.aborted)).toBe(true);
+  store.hang = false;
+  await clock.advance(60_000);
+  expect(store.writes.length).toBe(writesBefore);
   expect(events).toEqual(['started', 'lost']);
 });
 
