@@ -50,6 +50,9 @@ export const PAUSE_IMAGE = 'secovia.local/pause:1';
 export const APP_IMAGE = 'secovia.local/app:1';
 export const COREDNS_IMAGE = 'secovia.local/coredns:1';
 
+/** The repository of an image reference: without its tag or digest. */
+export const repositoryOf = (ref: string): string => ref.replace(/@.*$/, '').replace(/:[^:/]+$/, '');
+
 const sha256 = (data: Buffer | string): string => createHash('sha256').update(data).digest('hex');
 
 /** Builds the static programs of hack/node/ into dir; returns program → path. */
@@ -135,10 +138,18 @@ export function writeArchive(images: ImageSpec[], archive: string): BuiltImage[]
       }),
       'application/vnd.oci.image.manifest.v1+json',
     );
-    return { ...manifest, annotations: { 'io.containerd.image.name': image.name } };
+    return { ...manifest, name: image.name };
   });
+  // Each image under its tag and under its digest (repository@sha256:...): the container runtime
+  // resolves a reference pinned by digest only through a name of that form.
+  const index = manifests.flatMap(({ name, ...m }) =>
+    [name, `${repositoryOf(name)}@${m.digest}`].map((n) => ({
+      ...m,
+      annotations: { 'io.containerd.image.name': n },
+    })),
+  );
   writeFileSync(join(work, 'layout', 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-  writeFileSync(join(work, 'layout', 'index.json'), JSON.stringify({ schemaVersion: 2, manifests }));
+  writeFileSync(join(work, 'layout', 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: index }));
   execFileSync('tar', ['--sort=name', '--mtime=@0', '--owner=0', '--group=0', '--numeric-owner',
     '-C', join(work, 'layout'), '-cf', archive, '.']); // prettier-ignore
   rmSync(work, { recursive: true, force: true });

@@ -20,6 +20,10 @@ fi
 step "build the local control plane (cached after the first run)"
 bash hack/build-control-plane.sh
 
+step "build the local node and install its Debian packages (cached after the first run)"
+bash hack/build-node.sh
+bash hack/node.sh install
+
 step "lint and format"
 npx eslint .
 npx prettier --check .

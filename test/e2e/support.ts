@@ -10,11 +10,15 @@ import { startControlPlane, type ControlPlane } from '../harness/controlplane.js
 
 export const ROOT = new URL('../../', import.meta.url).pathname;
 
-/** Polls until `check` returns a value (not undefined/false) or the deadline passes. */
+/**
+ * Polls until `check` returns a value (not undefined/false) or the deadline passes; on timeout the
+ * error carries what `diagnose` reports (say, the pods and events the kubelet saw).
+ */
 export async function eventually<T>(
   check: () => Promise<T | undefined | false> | T | undefined | false,
   timeoutMs = 30_000,
   what = 'condition',
+  diagnose?: () => Promise<string>,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
@@ -25,10 +29,12 @@ export async function eventually<T>(
     } catch (e) {
       last = e;
     }
-    if (Date.now() > deadline)
+    if (Date.now() > deadline) {
+      const details = diagnose ? `\n${await diagnose().catch((e: unknown) => String(e))}` : '';
       throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`,
+        `timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}${details}`,
       );
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
 }

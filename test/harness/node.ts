@@ -12,7 +12,7 @@
  * Used by the e2e tests, the benchmarks and hack/control-plane.ts, so it must not depend on jest.
  */
 import { execFile, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
@@ -106,7 +106,43 @@ process.on('exit', () => {
   if (active && process.env.KEEP_CONTROL_PLANE !== '1') {
     execFileSync('bash', [join(ROOT, 'hack/node.sh'), 'cleanup', active.state], { stdio: 'ignore' });
   }
+  releaseLock();
 });
+
+/** One node per machine: a lock file holding the owner's pid; a dead owner's lock is taken over. */
+const LOCK = '/run/secovia-node.lock';
+let locked = false;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function acquireLock(timeoutMs = 30 * 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      writeFileSync(LOCK, `${process.pid}\n`, { flag: 'wx' });
+      locked = true;
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    const owner = Number(readFileSync(LOCK, 'utf8').trim());
+    if (!Number.isInteger(owner) || !alive(owner)) rmSync(LOCK, { force: true });
+    else if (Date.now() > deadline) throw new Error(`another node (process ${owner}) holds ${LOCK}`);
+    else await sleep(1000);
+  }
+}
+
+function releaseLock(): void {
+  if (locked) rmSync(LOCK, { force: true });
+  locked = false;
+}
 
 const CONTAINERD_CONFIG = (d: string, cniDir: string) => `version = 2
 root = "${d}/root"
@@ -130,6 +166,10 @@ state = "${d}/state"
       runtime_type = "io.containerd.runc.v2"
       [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
         SystemdCgroup = false
+  [plugins."io.containerd.grpc.v1.cri".registry]
+    # Every registry is a closed port on loopback: an image that is not on the node fails at once,
+    # and no pull ever leaves this machine (not even a DNS lookup of the registry's name).
+    config_path = "${d}/registries"
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "/usr/lib/cni"
     conf_dir = "${cniDir}"
@@ -202,9 +242,11 @@ class Node implements LocalNode {
       '-v=0',
     ]);
     await this.startKubelet();
+    await this.applyAddons(); // before kube-router: it holds kube-router's permissions
     await this.startProxy();
     await this.startRouter();
-    await this.applyAddons();
+    const w = await this.cp.kubectl(['-n', 'kube-system', 'rollout', 'status', 'deployment/coredns', '--timeout=120s']); // prettier-ignore
+    if (w.code !== 0) throw new Error(`cluster DNS not ready: ${w.stdout}${w.stderr}`);
   }
 
   private async buildImages() {
@@ -239,6 +281,10 @@ class Node implements LocalNode {
       }),
     );
     writeFileSync(this.path('containerd', 'config.toml'), CONTAINERD_CONFIG(d, cniDir));
+    writeFileSync(
+      this.path('containerd', 'registries', '_default', 'hosts.toml'),
+      'server = "https://127.0.0.1:9"\n[host."https://127.0.0.1:9"]\n  capabilities = ["pull", "resolve"]\n',
+    );
     this.launch('containerd', '/usr/bin/containerd', ['--config', join(d, 'config.toml')]);
     await this.waitFor('containerd', 'its socket', async () => {
       await this.ctr(['version']);
@@ -342,8 +388,6 @@ class Node implements LocalNode {
       .replaceAll('${COREDNS_IMAGE}', COREDNS_IMAGE);
     const r = await this.cp.kubectl(['apply', '-f', '-'], { input: manifest });
     if (r.code !== 0) throw new Error(`node add-ons: ${r.stderr}`);
-    const w = await this.cp.kubectl(['-n', 'kube-system', 'rollout', 'status', 'deployment/coredns', '--timeout=120s']); // prettier-ignore
-    if (w.code !== 0) throw new Error(`cluster DNS not ready: ${w.stdout}${w.stderr}`);
   }
 
   pids(): number[] {
@@ -360,6 +404,7 @@ class Node implements LocalNode {
     }
     await run('bash', [join(ROOT, 'hack/node.sh'), 'cleanup', this.dir]);
     if (active?.state === this.dir) active = undefined;
+    releaseLock();
   }
 }
 
@@ -373,6 +418,7 @@ export async function startNodeCluster(
   if (active) throw new Error(`a node runs already (${active.state}): one node per machine`);
   const binDir = await nodeBinaries();
   await run('bash', [join(ROOT, 'hack/node.sh'), 'install']);
+  await acquireLock();
   // Leftovers of an earlier node go first; the bridge must exist before the API server binds its address.
   await run('bash', [join(ROOT, 'hack/node.sh'), 'cleanup']);
   await run('bash', [join(ROOT, 'hack/node.sh'), 'setup']);
@@ -392,6 +438,7 @@ export async function startNodeCluster(
     await cp?.stop().catch(() => undefined);
     await run('bash', [join(ROOT, 'hack/node.sh'), 'cleanup']).catch(() => undefined);
     active = undefined;
+    releaseLock();
     throw e;
   }
 }

@@ -1,0 +1,208 @@
+/**
+ * GovServices on a real node (test/harness/node.ts): kubelet, containerd, kube-proxy, kube-router and
+ * CoreDNS. Nothing is driven by hand here: the pods of the sample catalog's image start, pass their
+ * probes, and the GovService's status follows the real Deployment; a version change rolls out for
+ * real; suspending the tenant takes every pod away and resuming brings them back. The page is
+ * fetched from this machine through the Service's ClusterIP (kube-proxy's rules).
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { KubeClient } from '../../src/runtime/kube.js';
+import type { Manager } from '../../src/runtime/manager.js';
+import type { KubeObject } from '../../src/runtime/types.js';
+import type { ControlPlane } from '../harness/controlplane.js';
+import { startNodeCluster, type LocalNode } from '../harness/node.js';
+import { clientFor, conditionOf, eventually, getObject, ROOT, startInProcessOperator } from './support.js';
+
+const API = '/apis/gov.secovia.eu/v1alpha1';
+const run = promisify(execFile);
+const TENANT = 'pelagonia';
+const NS = `${TENANT}-prod`;
+
+let cp: ControlPlane;
+let node: LocalNode;
+let client: KubeClient;
+let operator: Manager;
+
+async function kubectl(...args: string[]): Promise<string> {
+  const r = await cp.kubectl(args);
+  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+beforeAll(async () => {
+  ({ cp, node } = await startNodeCluster());
+  client = clientFor(cp);
+  await kubectl('apply', '-f', `${ROOT}crds/`);
+  await kubectl('wait', '--for', 'condition=Established', '--timeout=60s', '-f', `${ROOT}crds/`);
+  // The install as kustomize ships it, and the operator under its own ServiceAccount.
+  await kubectl('create', 'namespace', 'secovia-system');
+  await kubectl('apply', '-k', `${ROOT}config/rbac`);
+  await kubectl('apply', '-k', `${ROOT}config/admission`);
+  await kubectl('apply', '-f', `${ROOT}config/samples/gov_v1alpha1_govserviceclass.yaml`);
+  const token = (await kubectl('-n', 'secovia-system', 'create', 'token', 'secovia-operator', '--duration=1h')).trim(); // prettier-ignore
+  const kubeconfig = cp.kubeconfigFor({ token, name: 'secovia-operator' });
+  operator = await startInProcessOperator(cp, 'secovia-system', kubeconfig);
+  await client.request('POST', `${API}/govtenants`, {
+    body: {
+      apiVersion: 'gov.secovia.eu/v1alpha1',
+      kind: 'GovTenant',
+      metadata: { name: TENANT },
+      spec: {
+        displayName: 'Општина Пелагонија',
+        country: 'MK',
+        level: 'regional',
+        environments: [{ name: 'prod' }],
+        dataResidency: { allowedCountries: ['MK'] },
+        quota: { cpu: '2', memory: '2Gi', pods: 10 },
+      },
+    },
+  });
+  await eventually(
+    async () =>
+      conditionOf(await getObject(client, `${API}/govtenants/${TENANT}`), 'Ready')?.status === 'True',
+    60_000,
+    'tenant Ready',
+  );
+}, 600_000);
+
+afterAll(async () => {
+  await operator?.stop();
+  client?.close();
+  await node?.stop();
+  await cp?.stop();
+}, 180_000);
+
+interface ServiceStatus {
+  readyReplicas?: number;
+  version?: string;
+  url?: string;
+}
+
+/** eventually(), and on timeout the namespace's pods and events in the error: what the kubelet saw. */
+const until = <T>(check: () => Promise<T | undefined | false>, ms: number, what: string): Promise<T> =>
+  eventually(check, ms, what, async () => {
+    const pods = await cp.kubectl(['-n', NS, 'get', 'pods,replicasets', '-o', 'wide']);
+    const events = await cp.kubectl(['-n', NS, 'get', 'events', '--sort-by=.lastTimestamp']);
+    return `${pods.stdout}\n${events.stdout.split('\n').slice(-25).join('\n')}`;
+  });
+
+const servicePath = `${API}/namespaces/${NS}/govservices/permits`;
+const govService = () => getObject(client, servicePath);
+
+/** The page of the service, fetched from this machine through its Service's ClusterIP. */
+async function page(): Promise<{ status: number; body: string; version: string | null }> {
+  const svc = await client.request<KubeObject>('GET', `/api/v1/namespaces/${NS}/services/permits`);
+  const ip = (svc.spec as { clusterIP: string }).clusterIP;
+  const res = await fetch(`http://${ip}/`, { signal: AbortSignal.timeout(3000) });
+  return { status: res.status, body: await res.text(), version: res.headers.get('x-secovia-version') };
+}
+
+const readyPods = async (): Promise<number> => {
+  const out = await kubectl('-n', NS, 'get', 'pods', '-l', 'app.kubernetes.io/instance=permits', '-o', 'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{" "}{end}'); // prettier-ignore
+  return out.split(' ').filter((s) => s === 'True').length;
+};
+
+describe('a GovService on a real node', () => {
+  it('runs its pods to Ready, and its status follows the real Deployment', async () => {
+    await client.request('POST', `${API}/namespaces/${NS}/govservices`, {
+      body: {
+        apiVersion: 'gov.secovia.eu/v1alpha1',
+        kind: 'GovService',
+        metadata: { name: 'permits', namespace: NS },
+        spec: {
+          class: 'e-permits',
+          plan: 'small',
+          version: '2.3.1',
+          parameters: { municipalityCode: '7500' },
+        },
+      },
+    });
+    const ready = await until(
+      async () => {
+        const s = await govService();
+        return conditionOf(s, 'Ready')?.status === 'True' ? s : undefined;
+      },
+      120_000,
+      'GovService Ready',
+    );
+    const status = ready.status as ServiceStatus;
+    expect(status.readyReplicas).toBe(2);
+    expect(status.version).toBe('2.3.1');
+    expect(conditionOf(ready, 'Available')?.status).toBe('True');
+    expect(await readyPods()).toBe(2);
+    const p = await until(() => page(), 30_000, 'page through the ClusterIP');
+    expect(p.status).toBe(200);
+    expect(p.body).toContain('e-permits 2.3.1');
+    expect(p.body).toContain(`tenant ${TENANT} (MK)`);
+  }, 180_000);
+
+  it('rolls a version change out for real, pinned by digest', async () => {
+    // As an admin mirroring the catalog would: pin 2.4.0 to the digest of the image on the node.
+    const digest = node.images['registry.example.eu/secovia/e-permits:2.4.0']!;
+    await client.request('PATCH', `${API}/govserviceclasses/e-permits`, {
+      contentType: 'application/merge-patch+json',
+      body: { spec: { digests: { '2.4.0': digest } } },
+    });
+    await client.request('PATCH', servicePath, {
+      contentType: 'application/merge-patch+json',
+      body: { spec: { version: '2.4.0' } },
+    });
+    await until(
+      async () => {
+        const s = await govService();
+        const st = s?.status as ServiceStatus | undefined;
+        return (
+          conditionOf(s, 'Ready')?.status === 'True' && st?.version === '2.4.0' && st.readyReplicas === 2
+        );
+      },
+      120_000,
+      'GovService Ready at 2.4.0',
+    );
+    const p = await until(
+      async () => {
+        const r = await page();
+        return r.version === '2.4.0' ? r : undefined;
+      },
+      30_000,
+      'page of 2.4.0',
+    );
+    expect(p.body).toContain('e-permits 2.4.0');
+    // Once the old pods are gone, every pod runs exactly the image of that digest.
+    const images = await until(
+      async () => {
+        const ids = (await kubectl('-n', NS, 'get', 'pods', '-o', 'jsonpath={.items[*].status.containerStatuses[0].imageID}')).split(' ').filter(Boolean); // prettier-ignore
+        return ids.length === 2 && ids.every((id) => id.endsWith(digest)) ? ids : undefined;
+      },
+      60_000,
+      'only pods of the pinned digest',
+    );
+    expect(images).toHaveLength(2);
+  }, 180_000);
+
+  it('takes every pod of a suspended tenant away and brings them back on resume', async () => {
+    const suspend = (suspended: boolean) =>
+      client.request('PATCH', `${API}/govtenants/${TENANT}`, {
+        contentType: 'application/merge-patch+json',
+        body: { spec: { suspended } },
+      });
+    await suspend(true);
+    await until(
+      async () => (await kubectl('-n', NS, 'get', 'pods', '-o', 'name')).trim() === '',
+      120_000,
+      'no pod left in the suspended tenant',
+    );
+    await expect(page()).rejects.toThrow();
+    await suspend(false);
+    await until(async () => (await readyPods()) === 2, 120_000, 'two Ready pods after resume');
+    const p = await until(() => page(), 30_000, 'page after resume');
+    expect(p.body).toContain('e-permits 2.4.0');
+  }, 300_000);
+
+  it('stops leaving no pod, chain, ipset, mount or process behind', async () => {
+    await operator.stop();
+    await node.stop();
+    const check = await run('bash', [`${ROOT}hack/node.sh`, 'check']).catch((e: { stdout: string }) => e);
+    expect(check.stdout).toBe('nothing left behind\n');
+  }, 120_000);
+});
