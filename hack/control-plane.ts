@@ -2,8 +2,9 @@
  * Local control planes that outlive the command, for the demo, benchmarks and people. The start logic
  * is the test harness's (test/harness/controlplane.ts), with the processes detached; their state
  * (pid files, kubeconfig, certificates, etcd data, logs) lives in .control-plane/NAME/ of the repository.
- *   up [NAME]      start it unless it runs already; print `export KUBECONFIG=...`
- *   down [NAME]    stop it and remove its state
+ *   up [NAME] [--node]  start it unless it runs already; print `export KUBECONFIG=...`; with
+ *                       --node, a real node too (test/harness/node.ts; root; one per machine)
+ *   down [NAME]    stop it (and its node) and remove its state
  *   status [NAME]  print whether it runs (exit code 3 if it does not)
  *   env [NAME]     print `export KUBECONFIG=...` (exit code 1 if it does not run)
  * Only the export line goes to stdout, so `eval "$(bash hack/control-plane.sh up)"` works.
@@ -12,9 +13,12 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { COMPONENTS, startControlPlane } from '../test/harness/controlplane.js';
+import { startNodeCluster, stopDetachedNode } from '../test/harness/node.js';
 
 const ROOT = new URL('../', import.meta.url).pathname;
-const [command = 'status', name = 'local'] = process.argv.slice(2);
+const args = process.argv.slice(2);
+const withNode = args.includes('--node');
+const [command = 'status', name = 'local'] = args.filter((a) => a !== '--node');
 const dir = join(ROOT, '.control-plane', name);
 const kubeconfig = join(dir, 'kubeconfig');
 const exportLine = `export KUBECONFIG=${kubeconfig}`;
@@ -59,6 +63,7 @@ async function terminate(component: string): Promise<void> {
 
 /** Stops the components, the API server and its client first, etcd last, and removes the state. */
 async function down(): Promise<void> {
+  await stopDetachedNode(dir);
   await Promise.all([terminate('kube-controller-manager'), terminate('kube-apiserver')]);
   await terminate('etcd');
   rmSync(dir, { recursive: true, force: true });
@@ -69,7 +74,8 @@ async function up(): Promise<void> {
     await down(); // leftovers of a half-dead control plane
     const started = Date.now();
     console.error(`starting control plane ${name} in ${dir}`);
-    await startControlPlane({ name, baseDir: dir, detached: true });
+    if (withNode) await startNodeCluster({ name, baseDir: dir, detached: true });
+    else await startControlPlane({ name, baseDir: dir, detached: true });
     console.error(`control plane ${name} ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }
   console.log(exportLine);
@@ -99,7 +105,7 @@ const commands: Record<string, () => void | Promise<void>> = { up, down, status,
 async function main(): Promise<void> {
   const run = commands[command];
   if (!run || !/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name)) {
-    console.error('usage: bash hack/control-plane.sh up|down|status|env [NAME]');
+    console.error('usage: bash hack/control-plane.sh up|down|status|env [NAME] [--node]');
     process.exitCode = 2;
     return;
   }

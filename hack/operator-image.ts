@@ -8,7 +8,9 @@
  *   npm run build && node --import ./hack/register-ts.mjs hack/operator-image.ts OUT_DIR
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { writeArchive, type BuiltImage } from './node-images.js';
@@ -37,6 +39,25 @@ function sharedLibraries(binary: string): Record<string, string> {
   return libs;
 }
 
+/**
+ * The production dependencies of package-lock.json (`npm ci --omit=dev`, as the Dockerfile's second
+ * stage installs them), cached by the lock file's hash outside the repository.
+ */
+function productionDependencies(): string {
+  const lock = readFileSync(join(ROOT, 'package-lock.json'));
+  const cache = process.env.SECOVIA_CACHE ?? join(homedir(), '.cache', 'secovia');
+  const dir = join(cache, 'operator-deps', createHash('sha256').update(lock).digest('hex').slice(0, 16));
+  if (existsSync(join(dir, 'node_modules', '.package-lock.json'))) return join(dir, 'node_modules');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  for (const f of ['package.json', 'package-lock.json']) copyFileSync(join(ROOT, f), join(dir, f));
+  execFileSync('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund'], {
+    cwd: dir,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  return join(dir, 'node_modules');
+}
+
 export function buildOperatorImage(outDir: string): BuiltImage {
   const node = join(
     execFileSync('bash', [join(ROOT, 'hack/ensure-node.sh')])
@@ -45,15 +66,9 @@ export function buildOperatorImage(outDir: string): BuiltImage {
     'node',
   );
   const dist = join(ROOT, 'dist/src');
-  const work = join(outDir, 'operator');
-  rmSync(work, { recursive: true, force: true });
-  mkdirSync(work, { recursive: true });
-  // Production dependencies only, from the lock file, as the Dockerfile's second stage installs them.
-  for (const f of ['package.json', 'package-lock.json']) copyFileSync(join(ROOT, f), join(work, f));
-  execFileSync('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund'], {
-    cwd: work,
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  if (!existsSync(join(dist, 'main.js')))
+    throw new Error('dist/src/main.js is missing: run `npm run build` first');
+  mkdirSync(outDir, { recursive: true });
   const [image] = writeArchive(
     [
       {
@@ -63,7 +78,7 @@ export function buildOperatorImage(outDir: string): BuiltImage {
           ...sharedLibraries(node),
           '/app/package.json': join(ROOT, 'package.json'),
         },
-        trees: { '/app/dist/src': dist, '/app/node_modules': join(work, 'node_modules') },
+        trees: { '/app/dist/src': dist, '/app/node_modules': productionDependencies() },
         entrypoint: ['/nodejs/bin/node', 'dist/src/main.js'],
         env: { NODE_ENV: 'production' },
         workingDir: '/app',
@@ -71,7 +86,6 @@ export function buildOperatorImage(outDir: string): BuiltImage {
     ],
     join(outDir, 'operator.tar'),
   );
-  rmSync(work, { recursive: true, force: true });
   return image!;
 }
 

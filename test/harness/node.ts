@@ -12,7 +12,7 @@
  * Used by the e2e tests, the benchmarks and hack/control-plane.ts, so it must not depend on jest.
  */
 import { execFile, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
@@ -85,6 +85,8 @@ export interface LocalNode {
   pids(): number[];
   /** Runs the Debian ctr against the node's containerd in the k8s.io namespace. */
   ctr(args: string[]): Promise<string>;
+  /** Imports an image archive (hack/node-images.ts writeArchive) into the node's containerd. */
+  importImages(archive: string): Promise<void>;
   /** Stops the components, kills every pod's processes and removes all host-wide state (hack/node.sh cleanup). */
   stop(): Promise<void>;
 }
@@ -142,6 +144,35 @@ async function acquireLock(timeoutMs = 30 * 60_000): Promise<void> {
 function releaseLock(): void {
   if (locked) rmSync(LOCK, { force: true });
   locked = false;
+}
+
+/** The components in stop order: the kubelet first, so that nothing starts a container again. */
+const STOP_ORDER: readonly NodeComponent[] = [
+  'kubelet',
+  'kube-router',
+  'kube-proxy',
+  'kube-scheduler',
+  'containerd',
+];
+
+/**
+ * Stops a node started detached (hack/control-plane.sh up NAME --node) from another process: its
+ * components by their pid files, then hack/node.sh cleanup. Does nothing when there is none.
+ */
+export async function stopDetachedNode(controlPlaneDir: string): Promise<void> {
+  const dir = join(controlPlaneDir, 'node');
+  if (!existsSync(dir)) return;
+  for (const c of STOP_ORDER) {
+    const file = join(dir, `${c}.pid`);
+    const pid = existsSync(file) ? Number(readFileSync(file, 'utf8').trim()) : NaN;
+    if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) continue;
+    process.kill(pid, 'SIGTERM');
+    for (let i = 0; i < 50 && alive(pid); i++) await sleep(100);
+    if (alive(pid)) process.kill(pid, 'SIGKILL');
+  }
+  await run('bash', [join(ROOT, 'hack/node.sh'), 'cleanup', dir]);
+  const owner = existsSync(LOCK) ? Number(readFileSync(LOCK, 'utf8').trim()) : NaN;
+  if (!Number.isInteger(owner) || !alive(owner)) rmSync(LOCK, { force: true });
 }
 
 const CONTAINERD_CONFIG = (d: string, cniDir: string) => `version = 2
@@ -229,11 +260,15 @@ class Node implements LocalNode {
     return r.stdout;
   }
 
+  async importImages(archive: string): Promise<void> {
+    await this.ctr(['images', 'import', archive]);
+  }
+
   async start(): Promise<void> {
     mkdirSync(this.dir, { recursive: true });
     const images = this.buildImages();
     await this.startContainerd();
-    await this.ctr(['images', 'import', join(this.dir, 'images', 'images.tar')]);
+    await this.importImages(join(this.dir, 'images', 'images.tar'));
     this.images = Object.fromEntries((await images).map((i) => [i.name, i.digest]));
     this.launch('kube-scheduler', join(this.binDir, 'kube-scheduler'), [
       `--kubeconfig=${this.kubeconfig(USERS.scheduler.name)}`,
@@ -286,6 +321,11 @@ class Node implements LocalNode {
       'server = "https://127.0.0.1:9"\n[host."https://127.0.0.1:9"]\n  capabilities = ["pull", "resolve"]\n',
     );
     this.launch('containerd', '/usr/bin/containerd', ['--config', join(d, 'config.toml')]);
+    // A node that outlives this process is held by its containerd: the lock names that process.
+    if (this.detached) {
+      writeFileSync(LOCK, `${this.procs.get('containerd')?.pid}\n`);
+      locked = false;
+    }
     await this.waitFor('containerd', 'its socket', async () => {
       await this.ctr(['version']);
       return true;
@@ -397,7 +437,7 @@ class Node implements LocalNode {
   async stop(): Promise<void> {
     // The kubelet first, so that nothing starts a container again; hack/node.sh then kills every
     // pod's processes through their cgroups (containerd's shims would outlive containerd).
-    for (const c of ['kubelet', 'kube-router', 'kube-proxy', 'kube-scheduler', 'containerd'] as const) {
+    for (const c of STOP_ORDER) {
       const child = this.procs.get(c);
       this.procs.delete(c);
       if (child) await terminateChild(child, 5000);
@@ -426,7 +466,8 @@ export async function startNodeCluster(
   try {
     cp = await startControlPlane(nodeControlPlaneOptions(opts));
     const node = new Node(cp, binDir, !!opts.detached);
-    active = { state: node.dir };
+    // A detached node outlives this process: its exit must not clean it up.
+    if (!opts.detached) active = { state: node.dir };
     try {
       await node.start();
     } catch (e) {
