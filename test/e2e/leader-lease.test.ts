@@ -14,6 +14,7 @@ import {
   conditionOf,
   eventually,
   getObject,
+  govTenant,
   ROOT,
   startOperatorProcess,
   type OperatorProcess,
@@ -38,19 +39,6 @@ let token: string;
 /** The processes and proxies of the running test, stopped after it. */
 let replicas: OperatorProcess[] = [];
 let proxies: TcpProxy[] = [];
-
-const tenant = (name: string) => ({
-  apiVersion: 'gov.secovia.eu/v1alpha1',
-  kind: 'GovTenant',
-  metadata: { name },
-  spec: {
-    displayName: `Δήμος ${name}`,
-    country: 'GR',
-    level: 'municipal',
-    environments: [{ name: 'prod' }],
-    dataResidency: { allowedCountries: ['GR'] },
-  },
-});
 
 beforeAll(async () => {
   audited = await startAuditedControlPlane({
@@ -137,7 +125,7 @@ const lastRenewalOf = (identity: string): number =>
 
 /** Work that outlasts the leader: COUNT tenants, and the leader already writing their namespaces. */
 async function keepBusy(leader: string, prefix: string): Promise<void> {
-  for (let i = 0; i < COUNT; i++) await admin.request('POST', TENANTS, { body: tenant(`${prefix}-${i}`) });
+  for (let i = 0; i < COUNT; i++) await admin.request('POST', TENANTS, { body: govTenant(`${prefix}-${i}`) });
   await eventually(
     () => writesOf(leader).some((e) => e.objectRef?.resource === 'namespaces'),
     30_000,

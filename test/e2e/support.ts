@@ -139,6 +139,21 @@ export const conditionOf = (
     )?.conditions ?? []
   ).find((c) => c.type === type);
 
+/** A minimal GovTenant (a Greek municipality with one environment), with spec fields overridden. */
+export const govTenant = (name: string, spec: Record<string, unknown> = {}): KubeObject => ({
+  apiVersion: 'gov.secovia.eu/v1alpha1',
+  kind: 'GovTenant',
+  metadata: { name },
+  spec: {
+    displayName: `Δήμος ${name}`,
+    country: 'GR',
+    level: 'municipal',
+    environments: [{ name: 'prod' }],
+    dataResidency: { allowedCountries: ['GR'] },
+    ...spec,
+  },
+});
+
 let counter = 0;
 /** A unique short name for objects of one test (tenant names must stay short). */
 export const uniqueName = (prefix: string): string =>
