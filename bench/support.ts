@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { KubeClient } from '../src/runtime/kube.js';
 import type { KubeObject } from '../src/runtime/types.js';
 import { startControlPlane, type ControlPlane } from '../test/harness/controlplane.js';
+import { startNodeCluster, type LocalNode } from '../test/harness/node.js';
 
 export const ROOT = new URL('../', import.meta.url).pathname;
 export const GROUP_PATH = '/apis/gov.secovia.eu/v1alpha1';
@@ -38,24 +39,29 @@ export interface BenchPlane {
   client: KubeClient;
   /** Kubeconfig of the operator's own service account. */
   operatorKubeconfig: string;
+  /** The real node, when asked for. */
+  node?: LocalNode;
   auditLog: string;
   stop(): Promise<void>;
 }
 
 /** A fresh control plane with the CRDs, the operator's namespace and service account, and auditing. */
-export async function benchPlane(opts: { controllerManager: boolean }): Promise<BenchPlane> {
+export async function benchPlane(opts: { controllerManager: boolean; node?: boolean }): Promise<BenchPlane> {
   const auditDir = mkdtempSync(join(tmpdir(), 'secovia-audit-'));
   const auditLog = join(auditDir, 'audit.log');
   writeFileSync(join(auditDir, 'policy.yaml'), AUDIT_POLICY);
-  const cp = await startControlPlane({
-    controllerManager: opts.controllerManager,
-    extraApiServerFlags: [
-      `--audit-policy-file=${join(auditDir, 'policy.yaml')}`,
-      `--audit-log-path=${auditLog}`,
-      // Two thousand GovServices need more ClusterIPs than the test default (/24) holds; the last flag wins.
-      '--service-cluster-ip-range=10.0.0.0/16',
-    ],
-  });
+  const audit = [`--audit-policy-file=${join(auditDir, 'policy.yaml')}`, `--audit-log-path=${auditLog}`];
+  // With a node (test/harness/node.ts): its own control plane, controller manager included.
+  const { cp, node } = opts.node
+    ? await startNodeCluster({ extraApiServerFlags: audit })
+    : {
+        cp: await startControlPlane({
+          controllerManager: opts.controllerManager,
+          // Two thousand GovServices need more ClusterIPs than the test default (/24) holds; the last flag wins.
+          extraApiServerFlags: [...audit, '--service-cluster-ip-range=10.0.0.0/16'],
+        }),
+        node: undefined,
+      };
   for (const args of [
     ['apply', '-f', `${ROOT}crds/`],
     ['wait', '--for', 'condition=Established', '--timeout=60s', '-f', `${ROOT}crds/`],
@@ -79,9 +85,11 @@ export async function benchPlane(opts: { controllerManager: boolean }): Promise<
     cp,
     client,
     operatorKubeconfig: cp.kubeconfigFor({ token: token.stdout.trim(), name: OPERATOR_SA }),
+    node,
     auditLog,
     stop: async () => {
       client.close();
+      await node?.stop();
       await cp.stop();
       rmSync(auditDir, { recursive: true, force: true });
     },

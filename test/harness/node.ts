@@ -83,6 +83,8 @@ export interface LocalNode {
   /** Image name → manifest digest of every image imported into the node. */
   images: Record<string, string>;
   pids(): number[];
+  /** The process id of one component, if it runs. */
+  pidOf(c: NodeComponent): number | undefined;
   /** Runs the Debian ctr against the node's containerd in the k8s.io namespace. */
   ctr(args: string[]): Promise<string>;
   /** Imports an image archive (hack/node-images.ts writeArchive) into the node's containerd. */
@@ -104,12 +106,21 @@ export function nodeBinaries(): Promise<string> {
 
 /** A node is process-wide host state: it is removed on exit too, whatever happens to the test run. */
 let active: { state: string } | undefined;
-process.on('exit', () => {
+function cleanUpOnExit(): void {
   if (active && process.env.KEEP_CONTROL_PLANE !== '1') {
     execFileSync('bash', [join(ROOT, 'hack/node.sh'), 'cleanup', active.state], { stdio: 'ignore' });
   }
+  active = undefined;
   releaseLock();
-});
+}
+process.on('exit', cleanUpOnExit);
+// A signal's default action ends the process without 'exit': clean up first, then re-raise it.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(signal, () => {
+    cleanUpOnExit();
+    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+  });
+}
 
 /** One node per machine: a lock file holding the owner's pid; a dead owner's lock is taken over. */
 const LOCK = '/run/secovia-node.lock';
@@ -428,6 +439,11 @@ class Node implements LocalNode {
       .replaceAll('${COREDNS_IMAGE}', COREDNS_IMAGE);
     const r = await this.cp.kubectl(['apply', '-f', '-'], { input: manifest });
     if (r.code !== 0) throw new Error(`node add-ons: ${r.stderr}`);
+  }
+
+  pidOf(c: NodeComponent): number | undefined {
+    const child = this.procs.get(c);
+    return running(child) ? child!.pid : undefined;
   }
 
   pids(): number[] {
