@@ -129,11 +129,13 @@ function containerResources(plan: Plan): Record<string, unknown> {
   return Object.keys(amounts).length ? { resources: { requests: amounts, limits: amounts } } : {};
 }
 
-function probe(i: ServiceInputs, timing: { initialDelaySeconds: number; periodSeconds: number }) {
+function probe(
+  i: ServiceInputs,
+  timing: { initialDelaySeconds: number; periodSeconds: number; timeoutSeconds: number },
+) {
   return {
     httpGet: { path: i.serviceClass.spec!.healthPath ?? DEFAULT_HEALTH_PATH, port: 'http' },
     ...timing,
-    timeoutSeconds: 3,
     failureThreshold: 3,
   };
 }
@@ -151,8 +153,11 @@ function container(i: ServiceInputs): Record<string, unknown> {
       { name: 'SECOVIA_PARAMETERS_FILE', value: `${PARAMETERS_DIR}/${PARAMETERS_FILE}` },
     ],
     ...containerResources(i.plan),
-    readinessProbe: probe(i, { initialDelaySeconds: 5, periodSeconds: 10 }),
-    livenessProbe: probe(i, { initialDelaySeconds: 15, periodSeconds: 20 }),
+    // Readiness is probed from the start, every 2 s: a new pod takes traffic within seconds of
+    // listening (with the kubelet's default 10 s period and a 5 s delay it took 10-15 s on a node),
+    // and one that stops answering leaves its Service within 6 s. Liveness is patient: 15 s, 20 s.
+    readinessProbe: probe(i, { initialDelaySeconds: 0, periodSeconds: 2, timeoutSeconds: 2 }),
+    livenessProbe: probe(i, { initialDelaySeconds: 15, periodSeconds: 20, timeoutSeconds: 3 }),
     securityContext: {
       allowPrivilegeEscalation: false,
       readOnlyRootFilesystem: true,
