@@ -31,6 +31,7 @@ export class UsageError extends Error {}
 export const usage = `Usage: secovia-operator [flags]
 
 Runs the secovia operator against KUBECONFIG (or --kubeconfig), else the in-cluster service account.
+\`secovia-operator consumption-csv --help\` exports a month of the consumption ledger as CSV.
 
 Flags (environment variable in brackets):
   --kubeconfig PATH              kubeconfig file [KUBECONFIG]
