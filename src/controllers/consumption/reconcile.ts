@@ -7,6 +7,7 @@
 import type { GovConsumption, GovService, GovTenant } from '../../api/index.js';
 import type { Applier } from '../../runtime/apply.js';
 import { NamespaceIndex } from '../../runtime/cache.js';
+import { ApiError } from '../../runtime/kube.js';
 import { Controller, type ReconcileResult } from '../../runtime/controller.js';
 import type { Logger } from '../../runtime/log.js';
 import type { Manager } from '../../runtime/manager.js';
@@ -119,7 +120,7 @@ async function writeLedger(
   const applied = live ?? ((await ctx.applier.apply(ledgerObject(t, month))).object as GovConsumption);
   // Created a moment ago by this replica, and its watch event not yet seen: the totals above are not its own.
   if (!live && applied.status?.lastSampleTime)
-    throw new Error(`GovConsumption ${applied.metadata.name} holds samples the cache has not seen yet`);
+    throw new ApiError(409, 'Conflict', `GovConsumption ${applied.metadata.name} holds samples the cache has not seen yet`); // prettier-ignore
   const status = ledgerStatus(applied, totals, rates, new Date(ctx.now()));
   await ctx.applier.applyStatus(applied, status, { ifUnchangedSince: applied.metadata.resourceVersion });
 }
