@@ -143,6 +143,12 @@ it('counts reserved requests per month across a restart, a leader change and a m
     60_000,
     'three samples by the new leader',
   );
+  // The leader's metrics: the tenant's reserved requests with its country, level and origin, and the country's total.
+  const metrics = await (await fetch(`http://127.0.0.1:${other.ports.metrics}/metrics`)).text();
+  expect(metrics).toContain(`secovia_tenant_quota_used{tenant="${name}",country="GR",level="municipal",origin_member="",resource="requests.cpu"} 1.5`); // prettier-ignore
+  expect(metrics).toContain(`secovia_tenant_quota_used{tenant="${imported}",country="HU",level="municipal",origin_member="hu-central",resource="requests.cpu"} 0.5`); // prettier-ignore
+  expect(metrics).toContain(`secovia_tenant_namespaces{tenant="${name}",country="GR",level="municipal",origin_member=""} 1`); // prettier-ignore
+  expect(metrics).toMatch(/secovia_country_quota_used\{country="GR",resource="requests.cpu"\} 1.5/);
   await stop(other);
 
   const [old, now] = [(await ledgerOf(`${name}-${m1}`))!, (await ledgerOf(`${name}-${m2}`))!];

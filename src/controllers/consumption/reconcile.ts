@@ -15,6 +15,7 @@ import type { KubeObject } from '../../runtime/types.js';
 import { OBJECT_NAMES, namespaceName } from '../govtenant/desired.js';
 import { managedSelector } from '../labels.js';
 import { resources } from '../resources.js';
+import { registerConsumptionMetrics } from './metrics.js';
 import { dueIn, lastSampleOf, monthOf, recordSample, type MonthTotals, type Rates } from './ledger.js';
 import { ledgerName, ledgerObject, ledgerStatus, reservedRates, totalsFromStatus } from './records.js';
 
@@ -53,6 +54,16 @@ export function consumptionController(manager: Manager, settings: ConsumptionSet
     now: settings.clock ?? Date.now,
     log,
   };
+  const stopMetrics = registerConsumptionMetrics({
+    manager,
+    tenants: manager.informer<GovTenant>(resources.GovTenant),
+    quotas: manager.informer(resources.ResourceQuota, managedSelector),
+    namespaces: manager.informer(resources.Namespace),
+    services: manager.informer<GovService>(resources.GovService),
+    ledgers: manager.informer<GovConsumption>(resources.GovConsumption, managedSelector),
+    now: ctx.now,
+  });
+  manager.onStop(async () => void stopMetrics());
   return new Controller({
     name: 'consumption',
     primary: manager.informer<GovTenant>(resources.GovTenant),
