@@ -22,6 +22,8 @@ export interface Settings {
   ingressClassName: string;
   /** The TLS secret of a GovService's Ingress is `<service><suffix>` (e.g. issued by cert-manager). */
   tlsSecretSuffix: string;
+  /** How often the leader samples each tenant's consumption into its monthly GovConsumption. */
+  consumptionIntervalMs: number;
 }
 
 export class UsageError extends Error {}
@@ -29,6 +31,7 @@ export class UsageError extends Error {}
 export const usage = `Usage: secovia-operator [flags]
 
 Runs the secovia operator against KUBECONFIG (or --kubeconfig), else the in-cluster service account.
+\`secovia-operator consumption-csv --help\` exports a month of the consumption ledger as CSV.
 
 Flags (environment variable in brackets):
   --kubeconfig PATH              kubeconfig file [KUBECONFIG]
@@ -42,6 +45,7 @@ Flags (environment variable in brackets):
   --ingress-namespace NAME       namespace of the ingress controller (default ingress-nginx) [INGRESS_NAMESPACE]
   --ingress-class NAME           IngressClass of public and federated services (default nginx) [INGRESS_CLASS]
   --tls-secret-suffix SUFFIX     TLS secret of a service's Ingress is <service><suffix> (default -tls) [TLS_SECRET_SUFFIX]
+  --consumption-interval DURATION  how often each tenant's consumption is sampled into its ledger (default 15m) [CONSUMPTION_INTERVAL]
   --help                         print this help
 `;
 
@@ -57,6 +61,7 @@ const options = {
   'ingress-namespace': { type: 'string' },
   'ingress-class': { type: 'string' },
   'tls-secret-suffix': { type: 'string' },
+  'consumption-interval': { type: 'string' },
   help: { type: 'boolean' },
 } as const;
 
@@ -130,5 +135,9 @@ export function parseSettings(argv: string[], env: NodeJS.ProcessEnv): Settings 
     ),
     ingressClassName: dnsLabel('ingress-class', pick('ingress-class', 'INGRESS_CLASS', 'nginx')),
     tlsSecretSuffix: suffix(pick('tls-secret-suffix', 'TLS_SECRET_SUFFIX', '-tls')),
+    consumptionIntervalMs: duration(
+      'consumption-interval',
+      pick('consumption-interval', 'CONSUMPTION_INTERVAL', '15m'),
+    ),
   };
 }

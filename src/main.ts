@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** Entry point: flags and environment -> wiring. Mistakes end in one clear line and a non-zero exit. */
 import { parseSettings, usage, UsageError } from './config.js';
+import { csvUsage, exportCsv, parseCsvArgs } from './consumption-csv.js';
 import { operatorIdentity, registerControllers } from './controllers/index.js';
 import { OPERATOR } from './controllers/labels.js';
 import { KubeClient } from './runtime/kube.js';
@@ -14,7 +15,28 @@ function fail(message: string, code: number): never {
   process.exit(code);
 }
 
+/** `consumption-csv`: the ledger of a month as CSV on stdout; nothing else runs. */
+async function consumptionCsv(argv: string[]): Promise<void> {
+  let req;
+  try {
+    req = parseCsvArgs(argv);
+  } catch (e) {
+    if (e instanceof UsageError) fail(`consumption-csv: ${e.message} (see --help)`, 2);
+    throw e;
+  }
+  if (req === 'help') return void process.stdout.write(csvUsage);
+  const client = KubeClient.load({ kubeconfig: req.kubeconfig, userAgent: `${OPERATOR} consumption-csv` });
+  try {
+    process.stdout.write(await exportCsv(client, req));
+  } catch (e) {
+    fail(`consumption-csv: ${errorMessage(e)}`, 1);
+  } finally {
+    client.close();
+  }
+}
+
 async function main(): Promise<void> {
+  if (process.argv[2] === 'consumption-csv') return consumptionCsv(process.argv.slice(3));
   let parsed;
   try {
     parsed = parseSettings(process.argv.slice(2), process.env);

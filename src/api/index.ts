@@ -1,6 +1,7 @@
 /** The API of the operator: zod schemas, their types and the kind definitions the CRDs are generated from. */
 import type { KindDefinition } from './crd.js';
 import { federationDefinition } from './federation.js';
+import { govConsumptionDefinition } from './govconsumption.js';
 import { govServiceDefinition } from './govservice.js';
 import { govServiceClassDefinition } from './govserviceclass.js';
 import { govServiceImportDefinition } from './govserviceimport.js';
@@ -9,6 +10,7 @@ import { govTenantDefinition } from './govtenant.js';
 export * from './common.js';
 export * from './crd.js';
 export * from './federation.js';
+export * from './govconsumption.js';
 export * from './govservice.js';
 export * from './govserviceclass.js';
 export * from './govserviceimport.js';
@@ -21,4 +23,5 @@ export const kindDefinitions: KindDefinition[] = [
   govServiceDefinition,
   govServiceImportDefinition,
   federationDefinition,
+  govConsumptionDefinition,
 ];

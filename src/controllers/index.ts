@@ -2,6 +2,7 @@
 import { GROUP } from '../api/index.js';
 import type { Settings } from '../config.js';
 import type { Manager, ManagerOptions } from '../runtime/manager.js';
+import { consumptionController, type ConsumptionSettings } from './consumption/reconcile.js';
 import { federationController } from './federation/reconcile.js';
 import { serviceController } from './govservice/reconcile.js';
 import { serviceClassController } from './govserviceclass/reconcile.js';
@@ -12,7 +13,8 @@ import { resourceFor } from './resources.js';
 export type ControllerSettings = Pick<
   Settings,
   'workers' | 'ingressNamespace' | 'ingressClassName' | 'tlsSecretSuffix' | 'namespace'
->;
+> &
+  ConsumptionSettings;
 
 /** The operator's names on the wire (live clusters hold them: they never change) and its resource types. */
 export const operatorIdentity = {
@@ -26,4 +28,5 @@ export function registerControllers(manager: Manager, settings: ControllerSettin
   manager.add(serviceClassController(manager, settings.workers));
   manager.add(serviceController(manager, settings));
   manager.add(federationController(manager, settings));
+  manager.add(consumptionController(manager, settings));
 }

@@ -9,7 +9,7 @@ import { GROUP } from '../api/index.js';
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'bind';
 
 /** The part of the operator that needs a permission. */
-export type Consumer = 'runtime' | 'tenants' | 'catalog' | 'services' | 'federation';
+export type Consumer = 'runtime' | 'tenants' | 'catalog' | 'services' | 'federation' | 'consumption';
 
 export interface Permission {
   apiGroup: string;
@@ -75,6 +75,23 @@ export const PERMISSIONS: readonly Permission[] = [
     scope: 'cluster',
     usedBy: ['tenants', 'catalog', 'services'],
     why: 'status through the status subresource (server-side apply)',
+  }),
+  // The consumption ledger.
+  permission({
+    apiGroup: GROUP,
+    resources: ['govconsumptions'],
+    verbs: [...CACHE, ...APPLY],
+    scope: 'cluster',
+    usedBy: ['consumption'],
+    why: 'cache, and the ledger object of each tenant and month (never deleted: it is the record)',
+  }),
+  permission({
+    apiGroup: GROUP,
+    resources: ['govconsumptions/status'],
+    verbs: ['patch'],
+    scope: 'cluster',
+    usedBy: ['consumption'],
+    why: 'the sampled totals, through the status subresource',
   }),
   permission({
     apiGroup: CORE,

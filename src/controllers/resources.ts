@@ -2,6 +2,7 @@
 import {
   API_VERSION,
   federationDefinition,
+  govConsumptionDefinition,
   govServiceClassDefinition,
   govServiceDefinition,
   govServiceImportDefinition,
@@ -19,6 +20,7 @@ export const resources = {
   GovService: resourceOf(govServiceDefinition),
   GovServiceImport: resourceOf(govServiceImportDefinition),
   Federation: resourceOf(federationDefinition),
+  GovConsumption: resourceOf(govConsumptionDefinition),
   ...builtinResources,
 } as const;
 

@@ -101,14 +101,28 @@ export class Applier {
     return { object, action: live ? 'configured' : 'created' };
   }
 
-  /** Applies the status through the status subresource. The caller decides whether it changed. */
-  async applyStatus(obj: KubeObject, status: unknown): Promise<KubeObject> {
+  /**
+   * Applies the status through the status subresource. The caller decides whether it changed. With
+   * `ifUnchangedSince`, the object's resourceVersion is a precondition: a status computed from a
+   * stale copy is refused (409) instead of overwriting a newer one.
+   */
+  async applyStatus(
+    obj: KubeObject,
+    status: unknown,
+    opts: { ifUnchangedSince?: string } = {},
+  ): Promise<KubeObject> {
     const resource = this.opts.resourceFor(obj.apiVersion, obj.kind);
     const { name, namespace } = obj.metadata;
+    const resourceVersion = opts.ifUnchangedSince;
     return this.client.request<KubeObject>('PATCH', `${objectPath(resource, name, namespace)}/status`, {
       query: { fieldManager: this.opts.fieldManager, force: true },
       contentType: 'application/apply-patch+yaml',
-      body: { apiVersion: obj.apiVersion, kind: obj.kind, metadata: { name, namespace }, status },
+      body: {
+        apiVersion: obj.apiVersion,
+        kind: obj.kind,
+        metadata: { name, namespace, resourceVersion },
+        status,
+      },
     });
   }
 

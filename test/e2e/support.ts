@@ -85,6 +85,7 @@ export async function startInProcessOperator(
     ingressNamespace: 'ingress-nginx',
     ingressClassName: 'nginx',
     tlsSecretSuffix: '-tls',
+    consumptionIntervalMs: 15 * 60_000,
   });
   await manager.start();
   return manager;

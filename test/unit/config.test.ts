@@ -34,6 +34,7 @@ describe('parseSettings', () => {
       ingressNamespace: 'ingress-nginx',
       ingressClassName: 'nginx',
       tlsSecretSuffix: '-tls',
+      consumptionIntervalMs: 900_000,
     });
     expect(identity.startsWith(`${hostname()}_`)).toBe(true);
     expect(identity).toMatch(/_[0-9a-f]{8}$/);
@@ -77,6 +78,12 @@ describe('parseSettings', () => {
       45_000,
     );
     expect(settings(['--cache-sync-timeout=3m']).cacheSyncTimeoutMs).toBe(180_000);
+  });
+
+  it('reads the consumption sampling interval, the flag winning over CONSUMPTION_INTERVAL', () => {
+    expect(settings([], { CONSUMPTION_INTERVAL: '5m' }).consumptionIntervalMs).toBe(300_000);
+    expect(settings(['--consumption-interval', '30s'], { CONSUMPTION_INTERVAL: '5m' }).consumptionIntervalMs).toBe(30_000); // prettier-ignore
+    expect(() => settings(['--consumption-interval', '2h'])).toThrow('--consumption-interval');
   });
 
   it('takes --kubeconfig and leaves KUBECONFIG (possibly a list of files) to the client loader', () => {

@@ -1,0 +1,116 @@
+/**
+ * The consumption metrics as data, pure: per tenant (labels tenant, country, level, origin_member)
+ * and per country, from the caches. Bounded: `resource` takes the six quota keys the operator sets,
+ * `class` and `plan` the catalog's; a tenant adds at most 12 quota series, one namespace series and
+ * one per class and plan it uses.
+ */
+import type { GovConsumption, GovService, GovTenant } from '../../api/index.js';
+import { quantityValue } from '../../runtime/apply.js';
+import type { KubeObject } from '../../runtime/types.js';
+import { ORIGIN_MEMBER, TENANT } from '../labels.js';
+
+export const QUOTA_RESOURCES = ['requests.cpu', 'limits.cpu', 'requests.memory', 'limits.memory', 'requests.storage', 'pods']; // prettier-ignore
+
+export type Labels = Record<string, string>;
+export interface Series {
+  labels: Labels;
+  value: number;
+}
+
+export interface ConsumptionSeries {
+  quotaHard: Series[];
+  quotaUsed: Series[];
+  namespaces: Series[];
+  services: Series[];
+  monthCpuCoreHours: Series[];
+  monthMemoryGiBHours: Series[];
+  monthStorageGiBDays: Series[];
+  countryQuotaHard: Series[];
+  countryQuotaUsed: Series[];
+  countryTenants: Series[];
+  countryServices: Series[];
+}
+
+export interface ClusterView {
+  tenants: GovTenant[];
+  quotas: KubeObject[];
+  namespaces: KubeObject[];
+  services: GovService[];
+  /** The ledger objects of the current month. */
+  ledgers: GovConsumption[];
+}
+
+/** Adds `value` to the series with these labels. */
+function add(into: Map<string, Series>, labels: Labels, value: number): void {
+  const key = JSON.stringify(labels);
+  const s = into.get(key);
+  if (s) s.value += value;
+  else into.set(key, { labels, value });
+}
+
+const tenantLabels = (t: GovTenant): Labels => ({
+  tenant: t.metadata.name,
+  country: t.spec!.country,
+  level: t.spec!.level,
+  origin_member: t.metadata.labels?.[ORIGIN_MEMBER] ?? '',
+});
+
+type QuotaField = 'hard' | 'used';
+function quotaSeries(
+  view: ClusterView,
+  byTenant: Map<string, Labels>,
+  field: QuotaField,
+): [Series[], Series[]] {
+  const tenant = new Map<string, Series>();
+  const country = new Map<string, Series>();
+  for (const q of view.quotas) {
+    const labels = byTenant.get(q.metadata.labels?.[TENANT] ?? '');
+    const values = (q.status as Partial<Record<QuotaField, Record<string, string>>> | undefined)?.[field];
+    if (!labels || !values) continue;
+    for (const resource of QUOTA_RESOURCES.filter((r) => values[r] !== undefined)) {
+      const v = quantityValue(values[resource]) ?? 0;
+      add(tenant, { ...labels, resource }, v);
+      add(country, { country: labels.country!, resource }, v);
+    }
+  }
+  return [[...tenant.values()], [...country.values()]];
+}
+
+export function consumptionSeries(view: ClusterView): ConsumptionSeries {
+  const byTenant = new Map(view.tenants.filter((t) => t.spec).map((t) => [t.metadata.name, tenantLabels(t)]));
+  const [quotaHard, countryQuotaHard] = quotaSeries(view, byTenant, 'hard');
+  const [quotaUsed, countryQuotaUsed] = quotaSeries(view, byTenant, 'used');
+  const namespaces = new Map<string, Series>();
+  for (const ns of view.namespaces) {
+    const labels = byTenant.get(ns.metadata.labels?.[TENANT] ?? '');
+    if (labels) add(namespaces, labels, 1);
+  }
+  const tenantOfNamespace = new Map(view.namespaces.map((ns) => [ns.metadata.name, ns.metadata.labels?.[TENANT] ?? ''])); // prettier-ignore
+  const services = new Map<string, Series>();
+  const countryServices = new Map<string, Series>();
+  for (const s of view.services) {
+    const labels = byTenant.get(tenantOfNamespace.get(s.metadata.namespace ?? '') ?? '');
+    if (!labels || !s.spec) continue;
+    add(services, { ...labels, class: s.spec.class, plan: s.spec.plan }, 1);
+    add(countryServices, { country: labels.country!, class: s.spec.class, plan: s.spec.plan }, 1);
+  }
+  const countryTenants = new Map<string, Series>();
+  for (const labels of byTenant.values()) add(countryTenants, { country: labels.country! }, 1);
+  const month = (pick: (c: GovConsumption) => number | undefined): Series[] =>
+    view.ledgers
+      .filter((c) => byTenant.has(c.spec?.tenant ?? ''))
+      .map((c) => ({ labels: byTenant.get(c.spec!.tenant)!, value: pick(c) ?? 0 }));
+  return {
+    quotaHard,
+    quotaUsed,
+    namespaces: [...namespaces.values()],
+    services: [...services.values()],
+    monthCpuCoreHours: month((c) => c.status?.cpuCoreHours),
+    monthMemoryGiBHours: month((c) => c.status?.memoryGiBHours),
+    monthStorageGiBDays: month((c) => c.status?.storageGiBDays),
+    countryQuotaHard,
+    countryQuotaUsed,
+    countryTenants: [...countryTenants.values()],
+    countryServices: [...countryServices.values()],
+  };
+}
