@@ -5,44 +5,34 @@
  * real; suspending the tenant takes every pod away and resuming brings them back. The page is
  * fetched from this machine through the Service's ClusterIP (kube-proxy's rules).
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import type { KubeClient } from '../../src/runtime/kube.js';
 import type { Manager } from '../../src/runtime/manager.js';
 import type { KubeObject } from '../../src/runtime/types.js';
 import type { ControlPlane } from '../harness/controlplane.js';
-import { startNodeCluster, type LocalNode } from '../harness/node.js';
-import { clientFor, conditionOf, eventually, getObject, ROOT, startInProcessOperator } from './support.js';
+import type { LocalNode } from '../harness/node.js';
+import {
+  leftBehind,
+  NODE_START_TIMEOUT_MS,
+  startNodeOperator,
+  stopNodeOperator,
+  type NodeOperator,
+} from './node-support.js';
+import { conditionOf, eventually, getObject } from './support.js';
 
 const API = '/apis/gov.secovia.eu/v1alpha1';
-const run = promisify(execFile);
 const TENANT = 'pelagonia';
 const NS = `${TENANT}-prod`;
 
+let setup: NodeOperator;
 let cp: ControlPlane;
 let node: LocalNode;
 let client: KubeClient;
 let operator: Manager;
-
-async function kubectl(...args: string[]): Promise<string> {
-  const r = await cp.kubectl(args);
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
+let kubectl: NodeOperator['kubectl'];
 
 beforeAll(async () => {
-  ({ cp, node } = await startNodeCluster());
-  client = clientFor(cp);
-  await kubectl('apply', '-f', `${ROOT}crds/`);
-  await kubectl('wait', '--for', 'condition=Established', '--timeout=60s', '-f', `${ROOT}crds/`);
-  // The install as kustomize ships it, and the operator under its own ServiceAccount.
-  await kubectl('create', 'namespace', 'secovia-system');
-  await kubectl('apply', '-k', `${ROOT}config/rbac`);
-  await kubectl('apply', '-k', `${ROOT}config/admission`);
-  await kubectl('apply', '-f', `${ROOT}config/samples/gov_v1alpha1_govserviceclass.yaml`);
-  const token = (await kubectl('-n', 'secovia-system', 'create', 'token', 'secovia-operator', '--duration=1h')).trim(); // prettier-ignore
-  const kubeconfig = cp.kubeconfigFor({ token, name: 'secovia-operator' });
-  operator = await startInProcessOperator(cp, 'secovia-system', kubeconfig);
+  setup = await startNodeOperator();
+  ({ cp, node, client, operator, kubectl } = setup);
   await client.request('POST', `${API}/govtenants`, {
     body: {
       apiVersion: 'gov.secovia.eu/v1alpha1',
@@ -64,14 +54,9 @@ beforeAll(async () => {
     60_000,
     'tenant Ready',
   );
-}, 600_000);
+}, NODE_START_TIMEOUT_MS);
 
-afterAll(async () => {
-  await operator?.stop();
-  client?.close();
-  await node?.stop();
-  await cp?.stop();
-}, 180_000);
+afterAll(() => stopNodeOperator(setup), 180_000);
 
 interface ServiceStatus {
   readyReplicas?: number;
@@ -202,7 +187,6 @@ describe('a GovService on a real node', () => {
   it('stops leaving no pod, chain, ipset, mount or process behind', async () => {
     await operator.stop();
     await node.stop();
-    const check = await run('bash', [`${ROOT}hack/node.sh`, 'check']).catch((e: { stdout: string }) => e);
-    expect(check.stdout).toBe('nothing left behind\n');
+    expect(await leftBehind()).toBe('nothing left behind\n');
   }, 120_000);
 });

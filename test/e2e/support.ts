@@ -9,6 +9,8 @@ import type { KubeObject } from '../../src/runtime/types.js';
 import { startControlPlane, type ControlPlane } from '../harness/controlplane.js';
 
 export const ROOT = new URL('../../', import.meta.url).pathname;
+/** The ingress controller's namespace of the in-process operator (--ingress-namespace). */
+export const INGRESS_NAMESPACE = 'ingress-nginx';
 
 /**
  * Polls until `check` returns a value (not undefined/false) or the deadline passes; on timeout the
@@ -82,7 +84,7 @@ export async function startInProcessOperator(
   registerControllers(manager, {
     namespace,
     workers: 4,
-    ingressNamespace: 'ingress-nginx',
+    ingressNamespace: INGRESS_NAMESPACE,
     ingressClassName: 'nginx',
     tlsSecretSuffix: '-tls',
     consumptionIntervalMs: 15 * 60_000,
