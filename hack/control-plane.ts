@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { COMPONENTS, startControlPlane } from '../test/harness/controlplane.js';
-import { startNodeCluster, stopDetachedNode } from '../test/harness/node.js';
+import { LOCK, startNodeCluster, stopDetachedNode } from '../test/harness/node.js';
 
 const ROOT = new URL('../', import.meta.url).pathname;
 const args = process.argv.slice(2);
@@ -36,16 +36,21 @@ function runs(pid: number, component: string): boolean {
   }
 }
 
-/** The pid in a component's pid file, if that process still runs that component. */
-function pidOf(component: string): number | undefined {
-  const file = join(dir, `${component}.pid`);
+/** The pid in a component's pid file (in dir, or the node's), if that process still runs that component. */
+function pidOf(component: string, under = dir): number | undefined {
+  const file = join(under, `${component}.pid`);
   if (!existsSync(file)) return undefined;
   const pid = Number(readFileSync(file, 'utf8').trim());
   // A stale pid file (after a reboot, say) may name an unrelated process now: check the command.
   return Number.isInteger(pid) && pid > 0 && runs(pid, component) ? pid : undefined;
 }
 
-const livePids = (): number[] => COMPONENTS.flatMap((c) => pidOf(c) ?? []);
+const NODE_COMPONENTS = ['containerd', 'kubelet', 'kube-proxy', 'kube-router', 'kube-scheduler'];
+const nodeDir = join(dir, 'node');
+const livePids = (): number[] => [
+  ...COMPONENTS.flatMap((c) => pidOf(c) ?? []),
+  ...NODE_COMPONENTS.flatMap((c) => pidOf(c, nodeDir) ?? []),
+];
 
 /** etcd and kube-apiserver run (the controller manager alone may have been stopped on purpose). */
 const isRunning = (): boolean =>
@@ -61,16 +66,32 @@ async function terminate(component: string): Promise<void> {
   if (runs(pid, component)) process.kill(pid, 'SIGKILL');
 }
 
-/** Stops the components, the API server and its client first, etcd last, and removes the state. */
+/** A live process other than this node's containerd that holds the node lock: another node runs. */
+function otherNodeOwner(): number | undefined {
+  const owner = existsSync(LOCK) ? Number(readFileSync(LOCK, 'utf8').trim()) : NaN;
+  if (!Number.isInteger(owner) || owner <= 0 || owner === pidOf('containerd', nodeDir)) return undefined;
+  return runs(owner, '') ? owner : undefined;
+}
+
+/** Stops the node, the API server and its client, etcd last, and removes the state. */
 async function down(): Promise<void> {
+  const other = existsSync(nodeDir) ? otherNodeOwner() : undefined;
+  // Stopping a node cleans the host (bridge, chains, pods' processes): never under another node.
+  if (other !== undefined) {
+    throw new Error(`another node (process ${other}) holds ${LOCK}: run down again once it has stopped`);
+  }
   await stopDetachedNode(dir);
   await Promise.all([terminate('kube-controller-manager'), terminate('kube-apiserver')]);
   await terminate('etcd');
   rmSync(dir, { recursive: true, force: true });
 }
 
+/** Every component of the node runs. */
+const nodeRuns = (): boolean => NODE_COMPONENTS.every((c) => pidOf(c, nodeDir) !== undefined);
+
 async function up(): Promise<void> {
-  if (!isRunning()) {
+  // A control plane that runs without the node asked for (or with part of it) is started anew.
+  if (!isRunning() || (withNode && !nodeRuns())) {
     await down(); // leftovers of a half-dead control plane
     const started = Date.now();
     console.error(`starting control plane ${name} in ${dir}`);

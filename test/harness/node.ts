@@ -123,21 +123,25 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
 }
 
 /** One node per machine: a lock file holding the owner's pid; a dead owner's lock is taken over. */
-const LOCK = '/run/secovia-node.lock';
+export const LOCK = '/run/secovia-node.lock';
 let locked = false;
 
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+    // An exited process not reaped yet (the init of a detached node's processes may reap late) is not alive.
+    return !/^\d+ \(.*\) Z /s.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return false;
   }
 }
 
+/** The lock's owner has exited. An empty lock (pid 0) is being written: creating it and writing are two steps. */
+const staleLock = (owner: number): boolean => !Number.isInteger(owner) || (owner > 0 && !alive(owner));
+
 async function acquireLock(timeoutMs = 30 * 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  for (let told = false; ;) {
     try {
       writeFileSync(LOCK, `${process.pid}\n`, { flag: 'wx' });
       locked = true;
@@ -146,9 +150,13 @@ async function acquireLock(timeoutMs = 30 * 60_000): Promise<void> {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
     const owner = Number(readFileSync(LOCK, 'utf8').trim());
-    if (!Number.isInteger(owner) || !alive(owner)) rmSync(LOCK, { force: true });
+    if (staleLock(owner)) rmSync(LOCK, { force: true });
     else if (Date.now() > deadline) throw new Error(`another node (process ${owner}) holds ${LOCK}`);
-    else await sleep(1000);
+    else {
+      if (!told) console.error(`waiting for the node of process ${owner} (one node per machine: ${LOCK})`);
+      told = true;
+      await sleep(1000);
+    }
   }
 }
 
@@ -183,7 +191,7 @@ export async function stopDetachedNode(controlPlaneDir: string): Promise<void> {
   }
   await run('bash', [join(ROOT, 'hack/node.sh'), 'cleanup', dir]);
   const owner = existsSync(LOCK) ? Number(readFileSync(LOCK, 'utf8').trim()) : NaN;
-  if (!Number.isInteger(owner) || !alive(owner)) rmSync(LOCK, { force: true });
+  if (staleLock(owner)) rmSync(LOCK, { force: true });
 }
 
 const CONTAINERD_CONFIG = (d: string, cniDir: string) => `version = 2
@@ -224,6 +232,7 @@ class Node implements LocalNode {
   readonly containerdSocket: string;
   images: Record<string, string> = {};
   private readonly procs = new Map<NodeComponent, ChildProcess>();
+  private stopping?: Promise<void>;
 
   constructor(
     private readonly cp: ControlPlane,
@@ -450,7 +459,12 @@ class Node implements LocalNode {
     return [...this.procs.values()].flatMap((c) => (running(c) && c.pid ? [c.pid] : []));
   }
 
-  async stop(): Promise<void> {
+  /** Once only: a second stop would clean the host without the lock, under the next node. */
+  stop(): Promise<void> {
+    return (this.stopping ??= this.stopOnce());
+  }
+
+  private async stopOnce(): Promise<void> {
     // The kubelet first, so that nothing starts a container again; hack/node.sh then kills every
     // pod's processes through their cgroups (containerd's shims would outlive containerd).
     for (const c of STOP_ORDER) {
