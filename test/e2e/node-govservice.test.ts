@@ -83,6 +83,12 @@ async function page(): Promise<{ status: number; body: string; version: string |
   return { status: res.status, body: await res.text(), version: res.headers.get('x-secovia-version') };
 }
 
+/** The page once it is served in full (a pod that is starting or stopping may answer with less). */
+const servedPage = async () => {
+  const r = await page();
+  return r.status === 200 && r.body.includes('</h1>') ? r : undefined;
+};
+
 const readyPods = async (): Promise<number> => {
   const out = await kubectl('-n', NS, 'get', 'pods', '-l', 'app.kubernetes.io/instance=permits', '-o', 'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{" "}{end}'); // prettier-ignore
   return out.split(' ').filter((s) => s === 'True').length;
@@ -116,7 +122,7 @@ describe('a GovService on a real node', () => {
     expect(status.version).toBe('2.3.1');
     expect(conditionOf(ready, 'Available')?.status).toBe('True');
     expect(await readyPods()).toBe(2);
-    const p = await until(() => page(), 30_000, 'page through the ClusterIP');
+    const p = await until(servedPage, 30_000, 'page through the ClusterIP');
     expect(p.status).toBe(200);
     expect(p.body).toContain('e-permits 2.3.1');
     expect(p.body).toContain(`tenant ${TENANT} (MK)`);
@@ -180,7 +186,7 @@ describe('a GovService on a real node', () => {
     await expect(page()).rejects.toThrow();
     await suspend(false);
     await until(async () => (await readyPods()) === 2, 120_000, 'two Ready pods after resume');
-    const p = await until(() => page(), 30_000, 'page after resume');
+    const p = await until(servedPage, 30_000, 'page after resume');
     expect(p.body).toContain('e-permits 2.4.0');
   }, 300_000);
 
