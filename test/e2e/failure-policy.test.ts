@@ -56,6 +56,15 @@ beforeAll(async () => {
   client = clientFor(cp);
   const applied = await cp.kubectl(['apply', '-f', '-'], { input: REFUSE_NAMESPACES });
   if (applied.code !== 0) throw new Error(applied.stderr);
+  // The API server enforces a policy a moment after storing it: the operator starts once it does.
+  await eventually(
+    async () => {
+      const r = await cp.kubectl(['create', 'namespace', 'fail-probe', '--dry-run=server']);
+      return r.code !== 0 && r.stderr.includes('namespaces named fail-* are refused here');
+    },
+    30_000,
+    'the refusing policy in force',
+  );
   operator = await startInProcessOperator(cp);
 }, 180_000);
 
