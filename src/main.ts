@@ -2,7 +2,7 @@
 /** Entry point: flags and environment -> wiring. Mistakes end in one clear line and a non-zero exit. */
 import { parseSettings, usage, UsageError } from './config.js';
 import { csvUsage, exportCsv, parseCsvArgs } from './consumption-csv.js';
-import { operatorIdentity, registerControllers } from './controllers/index.js';
+import { cacheTransforms, operatorIdentity, registerControllers } from './controllers/index.js';
 import { OPERATOR } from './controllers/labels.js';
 import { KubeClient } from './runtime/kube.js';
 import { errorMessage, rootLogger, setLogLevel } from './runtime/log.js';
@@ -69,7 +69,7 @@ async function main(): Promise<void> {
   } catch (e) {
     fail(`cannot reach the Kubernetes API server at ${client.server}: ${errorMessage(e)}`, 1);
   }
-  const manager = new Manager({ client, logger: log, ...settings, ...operatorIdentity });
+  const manager = new Manager({ client, logger: log, transforms: cacheTransforms, ...settings, ...operatorIdentity });
   registerControllers(manager, settings);
   const shutdown = (signal: string): void => {
     log.info('signal received', { signal });

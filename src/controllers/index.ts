@@ -10,6 +10,8 @@ import { tenantController } from './govtenant/reconcile.js';
 import { APPLIED_HASH, OPERATOR } from './labels.js';
 import { resourceFor } from './resources.js';
 
+export { cacheTransforms } from './cache.js';
+
 export type ControllerSettings = Pick<
   Settings,
   'workers' | 'ingressNamespace' | 'ingressClassName' | 'tlsSecretSuffix' | 'namespace'

@@ -10,6 +10,8 @@ import type { Logger } from './log.js';
 import { errorMessage, rootLogger } from './log.js';
 import type { ResourceType } from './resources.js';
 import { apiVersionOf, collectionPath, objectKey } from './resources.js';
+import type { Transform } from './transform.js';
+import { defaultTransform, pipe } from './transform.js';
 import type { KubeObject } from './types.js';
 
 export type InformerEventType = 'add' | 'update' | 'delete';
@@ -29,6 +31,11 @@ export interface InformerOptions {
   fieldSelector?: string;
   /** Objects kept, checked here too: a peer's server may send more than its selector allows. */
   accept?: (obj: KubeObject) => boolean;
+  /**
+   * Applied to every listed and watched object, after the default transform (managedFields and
+   * kubectl's last-applied annotation), before the object is stored and handlers see it.
+   */
+  transform?: Transform;
   pageSize?: number;
   /** Server-side watch timeout; randomized so that many watches do not reconnect together. */
   watchTimeoutSeconds?: () => number;
@@ -41,17 +48,6 @@ export interface InformerOptions {
 interface ListResponse<T> {
   metadata: { resourceVersion: string; continue?: string };
   items: T[];
-}
-
-/** Cached objects keep what controllers read; managedFields and the last-applied blob are dropped. */
-function slim<T extends KubeObject>(obj: T): T {
-  const metadata: KubeObject['metadata'] & { managedFields?: unknown } = { ...obj.metadata };
-  delete metadata.managedFields;
-  if (metadata.annotations?.['kubectl.kubernetes.io/last-applied-configuration']) {
-    metadata.annotations = { ...metadata.annotations };
-    delete metadata.annotations['kubectl.kubernetes.io/last-applied-configuration'];
-  }
-  return { ...obj, metadata };
 }
 
 /** A watch that ends on its own within this time without any event has ended "at once". */
@@ -72,6 +68,8 @@ export class Informer<T extends KubeObject = KubeObject> {
   private readonly handlers: InformerHandler<T>[] = [];
   private readonly abort = new AbortController();
   private readonly log: Logger;
+  /** What the store keeps and handlers see of each listed or watched object. */
+  private readonly transform: (obj: T) => T;
   private resourceVersion = '';
   private synced = false;
   private syncWaiters: (() => void)[] = [];
@@ -89,6 +87,8 @@ export class Informer<T extends KubeObject = KubeObject> {
       informer: opts.resource.plural,
       selector: opts.labelSelector,
     });
+    const transform = opts.transform ? pipe(defaultTransform, opts.transform) : defaultTransform;
+    this.transform = transform as (obj: KubeObject) => T;
   }
 
   onEvent(handler: InformerHandler<T>): void {
@@ -181,7 +181,7 @@ export class Informer<T extends KubeObject = KubeObject> {
         if (this.opts.accept && !this.opts.accept(item)) continue;
         items.set(
           this.keyOf(item),
-          slim({ ...item, apiVersion: apiVersionOf(resource), kind: resource.kind }),
+          this.transform({ ...item, apiVersion: apiVersionOf(resource), kind: resource.kind }),
         );
       }
       cont = page.metadata.continue || undefined;
@@ -264,10 +264,11 @@ export class Informer<T extends KubeObject = KubeObject> {
       const s = event.object as Status;
       throw new ApiError(s.code ?? 500, s.reason ?? 'WatchError', s.message ?? 'watch error event');
     }
-    const obj = slim(event.object as T);
-    this.resourceVersion = obj.metadata.resourceVersion ?? this.resourceVersion;
-    if (event.type === 'BOOKMARK' || (this.opts.accept && !this.opts.accept(obj))) return;
-    const key = this.keyOf(obj);
+    const raw = event.object as T;
+    this.resourceVersion = raw.metadata.resourceVersion ?? this.resourceVersion;
+    if (event.type === 'BOOKMARK' || (this.opts.accept && !this.opts.accept(raw))) return;
+    const key = this.keyOf(raw);
+    const obj = this.transform(raw);
     if (event.type === 'DELETED') {
       const old = this.store.get(key);
       this.store.delete(key);

@@ -15,6 +15,7 @@ import { LeaderElector } from './leader.js';
 import type { Logger } from './log.js';
 import { registry } from './metrics.js';
 import type { ResourceType } from './resources.js';
+import type { Transform } from './transform.js';
 import type { KubeObject } from './types.js';
 
 export interface ManagerOptions {
@@ -37,6 +38,11 @@ export interface ManagerOptions {
   cacheSyncTimeoutMs?: number;
   /** Called when they have not, after logging which informer and why; the default exits the process. */
   onCacheSyncTimeout?: () => void;
+  /**
+   * The cache transform of each resource type: one per type, so that every informer of the type,
+   * shared by several controllers, keeps what all of them read (controller-runtime's ByObject).
+   */
+  transforms?: ReadonlyMap<ResourceType, Transform>;
 }
 
 export class Manager {
@@ -73,7 +79,13 @@ export class Manager {
     const key = `${resource.group}/${resource.plural}?${labelSelector ?? ''}${namespace ? `@${namespace}` : ''}`;
     let inf = this.informerMap.get(key);
     if (!inf) {
-      inf = new Informer(this.opts.client, { resource, labelSelector, namespace, logger: this.opts.logger });
+      inf = new Informer(this.opts.client, {
+        resource,
+        labelSelector,
+        namespace,
+        transform: this.opts.transforms?.get(resource),
+        logger: this.opts.logger,
+      });
       this.informerMap.set(key, inf);
     }
     return inf as unknown as Informer<T>;

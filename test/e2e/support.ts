@@ -1,6 +1,6 @@
 /** Shared helpers of the e2e suites: a control plane with the CRDs, the operator in-process or as a process. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { operatorIdentity, registerControllers } from '../../src/controllers/index.js';
+import { cacheTransforms, operatorIdentity, registerControllers } from '../../src/controllers/index.js';
 import { OPERATOR } from '../../src/controllers/labels.js';
 import { KubeClient } from '../../src/runtime/kube.js';
 import { rootLogger } from '../../src/runtime/log.js';
@@ -80,6 +80,7 @@ export async function startInProcessOperator(
     leaderElection: false,
     metricsPort: 0,
     healthPort: 0,
+    transforms: cacheTransforms,
   });
   registerControllers(manager, {
     namespace,

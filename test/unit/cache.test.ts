@@ -2,10 +2,11 @@
  * The informer's list/watch state machine, driven by a scripted client: each list and each watch
  * call takes the next step of a script, so the re-list and resume paths are checked exactly.
  */
-import { Informer } from '../../src/runtime/cache.js';
+import { Informer, NamespaceIndex } from '../../src/runtime/cache.js';
 import type { KubeClient, Query, WatchEvent } from '../../src/runtime/kube.js';
 import { ApiError } from '../../src/runtime/kube.js';
 import { builtinResources } from '../../src/runtime/resources.js';
+import { dropFields } from '../../src/runtime/transform.js';
 import type { KubeObject } from '../../src/runtime/types.js';
 
 const ns = (name: string, rv: string): KubeObject => ({
@@ -181,6 +182,64 @@ describe('Informer', () => {
     await until(() => client.watches.length === 2);
     expect(events).toEqual(['add:a@2', 'add:b@3']);
     expect(inf.size).toBe(2);
+    await inf.stop();
+  });
+
+  it('stores and hands out transformed objects from lists and watches, with deletes and resourceVersions intact', async () => {
+    const withStatus = (name: string, rv: string, phase: string): KubeObject => ({
+      apiVersion: 'v1',
+      kind: 'ResourceQuota',
+      metadata: { ...ns(name, rv).metadata, namespace: 'ns-1' },
+      status: { phase },
+    });
+    const client = new ScriptedClient(
+      [{ items: [withStatus('a', '1', 'Active'), withStatus('b', '2', 'Active')], rv: '10' }],
+      [
+        async (emit) => {
+          emit({ type: 'ADDED', object: withStatus('c', '11', 'Active') });
+          emit({ type: 'MODIFIED', object: withStatus('a', '12', 'Terminating') });
+          // Only the dropped status changed, and the resourceVersion did not: no event.
+          emit({ type: 'MODIFIED', object: withStatus('a', '12', 'Other') });
+          emit({ type: 'DELETED', object: withStatus('b', '13', 'Terminating') });
+          emit({ type: 'BOOKMARK', object: { metadata: { resourceVersion: '15' } } });
+        },
+      ],
+    );
+    const inf = new Informer(client as unknown as KubeClient, {
+      resource: builtinResources.ResourceQuota,
+      backoffMs: { base: 1, max: 2 },
+      watchTimeoutSeconds: () => 300,
+      transform: dropFields('status'),
+    });
+    const index = new NamespaceIndex(inf);
+    const seen: { type: string; obj: KubeObject; old?: KubeObject }[] = [];
+    inf.onEvent((type, obj, old) => seen.push({ type, obj, old }));
+    inf.start();
+    await until(() => client.watches.length === 2);
+    expect(seen.map((e) => `${e.type}:${e.obj.metadata.name}@${e.obj.metadata.resourceVersion}`)).toEqual([
+      'add:a@1',
+      'add:b@2',
+      'add:c@11',
+      'update:a@12',
+      'delete:b@13',
+    ]);
+    for (const { obj, old } of seen) {
+      for (const o of old ? [obj, old] : [obj]) {
+        expect(o).not.toHaveProperty('status');
+        expect(o.metadata).not.toHaveProperty('managedFields');
+      }
+    }
+    expect(inf.list().every((o) => o.status === undefined && o.apiVersion === 'v1')).toBe(true);
+    expect(inf.get('a', 'ns-1')?.metadata.resourceVersion).toBe('12');
+    expect(inf.get('b', 'ns-1')).toBeUndefined();
+    expect(
+      index
+        .list('ns-1')
+        .map((o) => o.metadata.name)
+        .sort(),
+    ).toEqual(['a', 'c']);
+    expect(index.list('ns-1').find((o) => o.metadata.name === 'a')).toBe(inf.get('a', 'ns-1'));
+    expect(client.watches[1]?.resourceVersion).toBe('15');
     await inf.stop();
   });
 

@@ -9,6 +9,7 @@ import { KubeClient, type ClientLimits } from '../../runtime/kube.js';
 import type { Logger } from '../../runtime/log.js';
 import { errorMessage } from '../../runtime/log.js';
 import { resources } from '../resources.js';
+import type { Transform } from '../../runtime/transform.js';
 import type { KubeObject } from '../../runtime/types.js';
 import { CredentialsRefused, parsePeerKubeconfig, type PeerAccess } from './credentials.js';
 import { EXPORT_DATA_KEY, exportName, type Peer } from './exchange.js';
@@ -59,6 +60,16 @@ export function credentialsFrom(
     return { reason: 'CredentialsRejected', problem: `${where} key ${key}: ${why}` };
   }
 }
+
+/** Helm records each release it installed, this operator's own among them, in a Secret of this type. */
+const HELM_RELEASE = 'helm.sh/release.v1';
+
+/**
+ * What the cache keeps of a Secret in the operator's namespace: what credentialsFrom reads, its data,
+ * except for Helm's release records (the chart's history, often the largest Secrets there).
+ */
+export const credentialsOnly: Transform = ({ apiVersion, kind, metadata, type, data }) =>
+  type === HELM_RELEASE ? { apiVersion, kind, metadata } : { apiVersion, kind, metadata, data };
 
 /** The `exp` of a JWT bearer token, or the end of validity of a client certificate. */
 export function expiryOf(user: { token?: string; certData?: string }): string | undefined {

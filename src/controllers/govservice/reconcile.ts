@@ -42,14 +42,21 @@ interface ServiceContext {
   log: Logger;
 }
 
+/** What readiness reads of a Deployment's status. */
 interface DeploymentStatus {
   replicas?: number;
   readyReplicas?: number;
   updatedReplicas?: number;
-  availableReplicas?: number;
-  observedGeneration?: number;
   conditions?: { type: string; status: string; reason?: string; message?: string }[];
 }
+
+/** The cache keeps these fields of a Deployment's status and no other. */
+export const DEPLOYMENT_STATUS_READ = Object.keys({
+  replicas: true,
+  readyReplicas: true,
+  updatedReplicas: true,
+  conditions: true,
+} satisfies Record<keyof DeploymentStatus, true>);
 
 const tenantOfNamespace = (ctx: ServiceContext, namespace: string): GovTenant | undefined => {
   const name = ctx.namespaces.get(namespace)?.metadata.labels?.[TENANT];

@@ -1,0 +1,52 @@
+/**
+ * Cache transforms, as controller-runtime's cache.Options.DefaultTransform and ByObject Transform:
+ * an informer runs every object of its lists and watches through them before it stores the object
+ * or hands it to handlers, so that the cache keeps only what the controllers read. A transform must
+ * keep metadata.name, namespace and resourceVersion: the informer's bookkeeping reads them.
+ */
+import type { KubeObject } from './types.js';
+
+export type Transform = (obj: KubeObject) => KubeObject;
+
+/** The fields of an object that pass `keep`, as a fresh object (a field deleted in place slows V8's objects down). */
+const fieldsWhere = <T extends object>(obj: T, keep: (key: string) => boolean): T =>
+  Object.fromEntries(Object.entries(obj).filter(([key]) => keep(key))) as T;
+
+const omit = <T extends object>(obj: T, keys: readonly string[]): T =>
+  fieldsWhere(obj, (key) => !keys.includes(key));
+
+/** Server-side apply's bookkeeping: often the largest part of an object, never read by a controller. */
+export const stripManagedFields: Transform = (obj) =>
+  'managedFields' in obj.metadata ? { ...obj, metadata: omit(obj.metadata, ['managedFields']) } : obj;
+
+export const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/** The copy of the whole object that `kubectl apply` (client-side) keeps in an annotation. */
+export const stripLastApplied: Transform = (obj) => {
+  const annotations = obj.metadata.annotations;
+  if (!annotations || !(LAST_APPLIED in annotations)) return obj;
+  return { ...obj, metadata: { ...obj.metadata, annotations: omit(annotations, [LAST_APPLIED]) } };
+};
+
+/** Drops top-level fields, such as a status that no controller reads. */
+export const dropFields =
+  (...fields: string[]): Transform =>
+  (obj) =>
+    fields.some((f) => f in obj) ? omit(obj, fields) : obj;
+
+/** Keeps only the given fields of the status, such as the counts and conditions a controller reads. */
+export const pickStatus =
+  (...fields: string[]): Transform =>
+  (obj) =>
+    obj.status && typeof obj.status === 'object'
+      ? { ...obj, status: fieldsWhere(obj.status, (key) => fields.includes(key)) }
+      : obj;
+
+/** The transforms one after the other. */
+export const pipe =
+  (...transforms: Transform[]): Transform =>
+  (obj) =>
+    transforms.reduce((o, t) => t(o), obj);
+
+/** What every informer does whatever else it is told: no cached object keeps these two. */
+export const defaultTransform: Transform = pipe(stripManagedFields, stripLastApplied);
