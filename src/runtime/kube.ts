@@ -1,12 +1,12 @@
 /**
- * A small HTTP client for the Kubernetes API: @kubernetes/client-node supplies configuration and
- * authentication; requests and watch streams are plain node:https so that bodies stay exactly as
+ * A small HTTP client for the Kubernetes API: configuration and authentication come from
+ * kubeconfig.ts; requests and watch streams are plain node:https so that bodies stay exactly as
  * written (server-side apply) and watch streams are under our control (bookmarks, watchdog).
  */
-import { setMaxListeners } from 'node:events';
+import { once, setMaxListeners } from 'node:events';
 import http from 'node:http';
 import https from 'node:https';
-import { KubeConfig } from '@kubernetes/client-node';
+import { authenticator, loadConnection, type Authenticator, type LoadOptions } from './kubeconfig.js';
 import { restClientRequestDuration, restClientRequests } from './metrics.js';
 
 export interface Status {
@@ -78,22 +78,19 @@ export interface InlineCredentials {
   keyData?: string;
 }
 
-/** Puts the authentication of a request into its options; KubeConfig is one. */
-interface Authenticator {
-  applyToHTTPSOptions(o: https.RequestOptions): Promise<void>;
-}
-
 /** The TLS material and bearer token of inline credentials, the same for every request. */
 function inlineAuthenticator(c: InlineCredentials): Authenticator {
-  const decode = (b64?: string): Buffer | undefined => (b64 ? Buffer.from(b64, 'base64') : undefined);
-  const [ca, cert, key] = [decode(c.caData), decode(c.certData), decode(c.keyData)];
-  return {
-    applyToHTTPSOptions: (o) => {
-      Object.assign(o, { ca, cert, key, rejectUnauthorized: true, servername: c.tlsServerName });
-      if (c.token) o.headers = { ...o.headers, authorization: `Bearer ${c.token}` };
-      return Promise.resolve();
-    },
+  const decoded = (b64?: string): (() => Buffer) | undefined => {
+    const content = b64 ? Buffer.from(b64, 'base64') : undefined;
+    return content && (() => content);
   };
+  return authenticator({
+    ca: decoded(c.caData),
+    cert: decoded(c.certData),
+    key: decoded(c.keyData),
+    token: c.token ? () => c.token : undefined,
+    servername: c.tlsServerName,
+  });
 }
 
 /** Waits `ms`, or less if the signal aborts; leaves no listener behind either way. */
@@ -198,13 +195,9 @@ export class KubeClient {
   }
 
   /** Loads from a kubeconfig path, from KUBECONFIG/~/.kube/config, or from the in-cluster service account. */
-  static load(opts: { kubeconfig?: string; userAgent: string }): KubeClient {
-    const kc = new KubeConfig();
-    if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
-    else kc.loadFromDefault();
-    const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new Error('kubeconfig has no current cluster');
-    return new KubeClient(cluster.server, kc, opts.userAgent);
+  static load(opts: LoadOptions & { userAgent: string }): KubeClient {
+    const { server, auth } = loadConnection(opts);
+    return new KubeClient(server, auth, opts.userAgent);
   }
 
   /**
@@ -307,16 +300,8 @@ export class KubeClient {
       timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       signal: opts.signal,
     });
-    return new Promise((resolve, reject) => {
-      req.on('response', (res) =>
-        readBody(res, this.limits.maxResponseBytes, `${method} ${path}`).then(
-          (text) => resolve({ status: res.statusCode ?? 0, text }),
-          reject,
-        ),
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
+    req.end(body);
+    return exchange(req, this.limits.maxResponseBytes, `${method} ${path}`);
   }
 
   private async open(
@@ -385,23 +370,46 @@ export class KubeClient {
 }
 
 /** The body of a response, refused (and its connection closed) once it grows past maxBytes. */
-function readBody(res: http.IncomingMessage, maxBytes = Infinity, what = 'response'): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const refuse = (): void => {
-      res.destroy();
-      reject(tooLarge(what, maxBytes, 'the body'));
-    };
-    if (Number(res.headers['content-length'] ?? 0) > maxBytes) return refuse();
-    res.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > maxBytes) return refuse();
-      chunks.push(c);
-    });
-    res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    res.on('error', reject);
-  });
+async function readBody(res: http.IncomingMessage, maxBytes = Infinity, what = 'response'): Promise<string> {
+  if (Number(res.headers['content-length'] ?? 0) > maxBytes) {
+    res.destroy();
+    throw tooLarge(what, maxBytes, 'the body');
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  // Leaving the loop early destroys the response; at its end no listener of ours is left on it.
+  for await (const chunk of res as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBytes) throw tooLarge(what, maxBytes, 'the body');
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, size).toString('utf8');
+}
+
+/** Errors a request reports once its exchange is over (there is no one left to tell). */
+const afterExchange = (): void => undefined;
+
+/**
+ * The status and body of the response to a request; the request's errors (a timeout) end it at any
+ * point. Node's agent keeps the first request of each keep-alive TLS socket reachable as long as the
+ * socket lives, so no listener of ours stays on the request to keep a body reachable too.
+ */
+async function exchange(
+  req: http.ClientRequest,
+  maxBytes: number | undefined,
+  what: string,
+): Promise<{ status: number; text: string }> {
+  req.on('error', afterExchange);
+  const over = new AbortController();
+  const failed = once(req, 'error', { signal: over.signal }).then(([e]) => Promise.reject(e as Error));
+  try {
+    const [res] = (await Promise.race([once(req, 'response', { signal: over.signal }), failed])) as [
+      http.IncomingMessage,
+    ];
+    return { status: res.statusCode ?? 0, text: await Promise.race([readBody(res, maxBytes, what), failed]) };
+  } finally {
+    over.abort();
+  }
 }
 
 /** The start of a body that is not the API server's JSON (an HTML page), on one line. */
