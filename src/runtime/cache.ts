@@ -299,45 +299,44 @@ export class Informer<T extends KubeObject = KubeObject> {
 }
 
 /**
- * Objects of an informer by namespace, kept from its events (every change of the store is one), so
- * that a controller looking at one namespace does not scan the whole cache: with a thousand tenants
- * a scan per reconcile made convergence quadratic.
- */
-/**
  * Objects of an informer by the values a function gives each (its namespace, a field such as a
- * host): a lookup instead of a scan of the whole cache. Create it before the informer starts.
+ * host): a lookup instead of a scan of the whole cache (with a thousand tenants a scan per reconcile
+ * made convergence quadratic). Kept from the informer's events, every change of its store being
+ * one; an update or a delete names the stored object it replaces, found here by identity, so the
+ * index holds nothing but a list of those objects per value. Create it before the informer starts.
  */
 export class Index<T extends KubeObject = KubeObject> {
-  private readonly byValue = new Map<string, Map<string, T>>();
-  private readonly valuesOf = new Map<string, string[]>();
+  private readonly byValue = new Map<string, T[]>();
 
   constructor(
     source: Informer<T>,
     private readonly values: (obj: T) => string[],
   ) {
-    source.onEvent((type, obj) => this.update(type, obj));
+    source.onEvent((type, obj, old) => this.update(type, obj, old));
   }
 
   list(value: string): T[] {
-    return [...(this.byValue.get(value)?.values() ?? [])];
+    return [...(this.byValue.get(value) ?? [])];
   }
 
-  private update(type: InformerEventType, obj: T): void {
-    const id = `${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
-    for (const value of this.valuesOf.get(id) ?? []) {
-      const objects = this.byValue.get(value);
-      objects?.delete(id);
-      if (objects?.size === 0) this.byValue.delete(value);
-    }
-    this.valuesOf.delete(id);
+  private update(type: InformerEventType, obj: T, old?: T): void {
+    // A delete after a re-list hands out the stored object itself.
+    const replaced = type === 'add' ? undefined : (old ?? (type === 'delete' ? obj : undefined));
+    if (replaced) for (const value of new Set(this.values(replaced))) this.remove(value, replaced);
     if (type === 'delete') return;
-    const values = [...new Set(this.values(obj))];
-    this.valuesOf.set(id, values);
-    for (const value of values) {
-      let objects = this.byValue.get(value);
-      if (!objects) this.byValue.set(value, (objects = new Map()));
-      objects.set(id, obj);
+    for (const value of new Set(this.values(obj))) {
+      const objects = this.byValue.get(value);
+      if (objects) objects.push(obj);
+      else this.byValue.set(value, [obj]);
     }
+  }
+
+  private remove(value: string, obj: T): void {
+    const objects = this.byValue.get(value);
+    const at = objects?.indexOf(obj) ?? -1;
+    if (at < 0) return;
+    objects!.splice(at, 1);
+    if (objects!.length === 0) this.byValue.delete(value);
   }
 }
 

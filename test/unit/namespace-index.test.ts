@@ -60,7 +60,8 @@ it('lists by namespace exactly what the informer holds, through watch events and
 });
 
 it('an index by a field follows changes of that field: an object moves from one value to the other', () => {
-  const handlers: ((type: 'add' | 'update' | 'delete', obj: KubeObject) => void)[] = [];
+  type Handler = (type: 'add' | 'update' | 'delete', obj: KubeObject, old?: KubeObject) => void;
+  const handlers: Handler[] = [];
   const source = { onEvent: (h: (typeof handlers)[number]) => handlers.push(h) } as unknown as Informer;
   const byHost = new Index(source, (o) =>
     (o.spec as { host?: string })?.host ? [(o.spec as { host: string }).host] : [],
@@ -72,8 +73,14 @@ it('an index by a field follows changes of that field: an object moves from one 
       metadata: { name, namespace: 'n' },
       spec: host ? { host } : {},
     }) as KubeObject;
-  const emit = (type: 'add' | 'update' | 'delete', obj: KubeObject): void =>
-    handlers.forEach((h) => h(type, obj));
+  // As an informer emits: an update or a delete comes with the object it replaces in the store.
+  const store = new Map<string, KubeObject>();
+  const emit = (type: 'add' | 'update' | 'delete', obj: KubeObject): void => {
+    const old = store.get(obj.metadata.name);
+    if (type === 'delete') store.delete(obj.metadata.name);
+    else store.set(obj.metadata.name, obj);
+    handlers.forEach((h) => h(type, obj, old));
+  };
   emit('add', svc('a', 'permits.example'));
   emit('add', svc('b', 'permits.example'));
   emit('add', svc('c'));
@@ -85,4 +92,35 @@ it('an index by a field follows changes of that field: an object moves from one 
   emit('delete', svc('b', 'login.example'));
   expect(byHost.list('permits.example')).toEqual([]);
   expect(byHost.list('login.example')).toEqual([]);
+});
+
+it('an index lists an object once under each of its values, through updates that keep them', async () => {
+  const hosts = (name: string, rv: string, list: string[]): KubeObject => ({
+    apiVersion: 'v1',
+    kind: 'X',
+    metadata: { name, namespace: 'n', resourceVersion: rv },
+    spec: { hosts: list },
+  });
+  let watched = false;
+  const client = {
+    request: async () => ({ metadata: { resourceVersion: '1' }, items: [hosts('a', '1', ['x', 'y', 'x'])] }),
+    watch: async (_p: string, _q: unknown, onEvent: (e: WatchEvent) => void, signal: AbortSignal) => {
+      if (!watched) {
+        watched = true;
+        onEvent({ type: 'MODIFIED', object: hosts('a', '2', ['x', 'y']) });
+        onEvent({ type: 'MODIFIED', object: hosts('a', '3', ['y', 'z']) });
+      }
+      return new Promise<void>((r) => signal.addEventListener('abort', () => r(), { once: true }));
+    },
+  } as unknown as KubeClient;
+  const inf = new Informer(client, { resource: resources.ResourceQuota });
+  const byHost = new Index(inf, (o) => (o.spec as { hosts: string[] }).hosts);
+  inf.start();
+  const deadline = Date.now() + 2000;
+  while (inf.get('a', 'n')?.metadata.resourceVersion !== '3' && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 2));
+  await inf.stop();
+  expect(byHost.list('x')).toEqual([]);
+  expect(byHost.list('y')).toEqual([inf.get('a', 'n')]);
+  expect(byHost.list('z')).toEqual([inf.get('a', 'n')]);
 });
