@@ -11,7 +11,7 @@ import { errorMessage, rootLogger } from './log.js';
 import type { ResourceType } from './resources.js';
 import { apiVersionOf, collectionPath, objectKey } from './resources.js';
 import type { Transform } from './transform.js';
-import { defaultTransform, pipe } from './transform.js';
+import { defaultTransform, pipe, shareStrings } from './transform.js';
 import type { KubeObject } from './types.js';
 
 export type InformerEventType = 'add' | 'update' | 'delete';
@@ -88,7 +88,7 @@ export class Informer<T extends KubeObject = KubeObject> {
       selector: opts.labelSelector,
     });
     const transform = opts.transform ? pipe(defaultTransform, opts.transform) : defaultTransform;
-    this.transform = transform as (obj: KubeObject) => T;
+    this.transform = (obj) => shareStrings(transform(obj)) as T;
   }
 
   onEvent(handler: InformerHandler<T>): void {

@@ -5,6 +5,7 @@ import {
   LAST_APPLIED,
   pickStatus,
   pipe,
+  shareStrings,
   stripLastApplied,
   stripManagedFields,
   type Transform,
@@ -102,5 +103,21 @@ describe('cache transforms', () => {
     expect(pipe(defaultTransform, dropFields('status'))(deployment())).toEqual(
       dropFields('status')(stripLastApplied(stripManagedFields(deployment()))),
     );
+  });
+});
+
+describe('shareStrings', () => {
+  it('keeps every value as it was, in the objects and arrays it was given', () => {
+    const text = JSON.stringify({
+      metadata: { name: 'e-permits', labels: { 'app.kubernetes.io/managed-by': 'secovia-operator' } },
+      spec: { ports: [{ port: 8080, name: 'http' }], hosts: ['a.example', 'a.example'], on: true, off: null },
+      data: { 'export.json': 'x'.repeat(10_000) },
+    });
+    const obj = JSON.parse(text);
+    const ports = obj.spec.ports;
+    expect(shareStrings(obj)).toBe(obj);
+    expect(obj.spec.ports).toBe(ports);
+    expect(obj).toEqual(JSON.parse(text));
+    expect(shareStrings(['4711', '', 'Ünïcödé', 'Скопје'])).toEqual(['4711', '', 'Ünïcödé', 'Скопје']);
   });
 });
