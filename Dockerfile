@@ -18,7 +18,9 @@ RUN npm install --omit=dev --ignore-scripts --no-audit --no-fund
 
 FROM gcr.io/distroless/nodejs24-debian12:nonroot
 WORKDIR /app
-ENV NODE_ENV=production
+# glibc gives each thread that allocates (V8's compiler and GC helpers, libuv's pool) an arena of its
+# own, which keeps what it freed: two arenas keep the resident set at rest lower (README, Performance).
+ENV NODE_ENV=production MALLOC_ARENA_MAX=2
 COPY --from=production-dependencies /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
 COPY package.json ./

@@ -141,7 +141,24 @@ export interface OperatorProcess {
   stop(): Promise<void>;
 }
 
-/** The built operator (dist/) as its own process, with leader election as deployed. */
+/** The environment the image gives the operator: the ENV lines of the Dockerfile's last stage. */
+function imageEnvironment(): Record<string, string> {
+  const dockerfile = readFileSync(`${ROOT}Dockerfile`, 'utf8');
+  const last = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+  return Object.fromEntries(
+    [...last.matchAll(/^ENV\s+(.+)$/gm)].flatMap(([, pairs]) =>
+      pairs!
+        .split(/\s+/)
+        .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+    ),
+  );
+}
+
+/** The image's environment as the benchmarks give it to the operator: a variable set here wins. */
+export const operatorEnvironment = (): Record<string, string> =>
+  Object.fromEntries(Object.entries(imageEnvironment()).map(([k, v]) => [k, process.env[k] ?? v]));
+
+/** The built operator (dist/) as its own process, in the image's environment, with leader election as deployed. */
 export async function startOperator(plane: BenchPlane, workers = 8): Promise<OperatorProcess> {
   const args = [
     '--metrics-port',
@@ -167,7 +184,12 @@ export async function startOperator(plane: BenchPlane, workers = 8): Promise<Ope
     process.execPath,
     [...flags, ...prof, `${ROOT}dist/src/main.js`, ...args, '--namespace', NAMESPACE],
     {
-      env: { ...process.env, KUBECONFIG: plane.operatorKubeconfig, LOG_LEVEL: 'info' },
+      env: {
+        ...process.env,
+        ...operatorEnvironment(),
+        KUBECONFIG: plane.operatorKubeconfig,
+        LOG_LEVEL: 'info',
+      },
       stdio: ['ignore', fd, 'inherit'],
     },
   );
