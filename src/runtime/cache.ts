@@ -179,10 +179,8 @@ export class Informer<T extends KubeObject = KubeObject> {
       // List items come without apiVersion/kind; watch events carry them. Give both one shape.
       for (const item of page.items) {
         if (this.opts.accept && !this.opts.accept(item)) continue;
-        items.set(
-          this.keyOf(item),
-          this.transform({ ...item, apiVersion: apiVersionOf(resource), kind: resource.kind }),
-        );
+        const obj = this.transform({ ...item, apiVersion: apiVersionOf(resource), kind: resource.kind });
+        items.set(this.keyOf(obj), obj);
       }
       cont = page.metadata.continue || undefined;
       rv = page.metadata.resourceVersion;
@@ -267,8 +265,8 @@ export class Informer<T extends KubeObject = KubeObject> {
     const raw = event.object as T;
     this.resourceVersion = raw.metadata.resourceVersion ?? this.resourceVersion;
     if (event.type === 'BOOKMARK' || (this.opts.accept && !this.opts.accept(raw))) return;
-    const key = this.keyOf(raw);
     const obj = this.transform(raw);
+    const key = this.keyOf(obj);
     if (event.type === 'DELETED') {
       const old = this.store.get(key);
       this.store.delete(key);
@@ -278,6 +276,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     this.upsert(key, obj);
   }
 
+  /** Of a stored object: a key made of a raw object's strings would keep copies of them alive. */
   private keyOf(o: T): string {
     return objectKey(o.metadata.name, this.opts.resource.namespaced ? o.metadata.namespace : undefined);
   }
