@@ -69,7 +69,13 @@ async function main(): Promise<void> {
   } catch (e) {
     fail(`cannot reach the Kubernetes API server at ${client.server}: ${errorMessage(e)}`, 1);
   }
-  const manager = new Manager({ client, logger: log, transforms: cacheTransforms, ...settings, ...operatorIdentity });
+  const manager = new Manager({
+    client,
+    logger: log,
+    transforms: cacheTransforms,
+    ...settings,
+    ...operatorIdentity,
+  });
   registerControllers(manager, settings);
   const shutdown = (signal: string): void => {
     log.info('signal received', { signal });

@@ -7,7 +7,6 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { existsSync, readFileSync } from 'node:fs';
 import type https from 'node:https';
-import { createRequire } from 'node:module';
 import { isIPv6 } from 'node:net';
 import { homedir } from 'node:os';
 import { delimiter, dirname, resolve } from 'node:path';
@@ -147,15 +146,15 @@ const textOf =
   () =>
     content().toString('utf8');
 
-function fromKubeconfigs(paths: string[], loadWithLibrary: () => Connection): Connection {
+function fromKubeconfigs(paths: string[], loadWithLibrary: (server: string) => Connection): Connection {
   const config = merge(paths.map(readKubeconfig));
   const context = named(config.contexts, config.currentContext);
   const cluster = named(config.clusters, context?.cluster);
   if (!context || !cluster) throw new Error('kubeconfig has no current cluster');
   const user = named(config.users, context.user) ?? {};
-  if (needsLibrary(cluster, user)) return loadWithLibrary();
   if (typeof cluster.server !== 'string' || !cluster.server)
     throw new Error('kubeconfig cluster has no server');
+  if (needsLibrary(cluster, user)) return loadWithLibrary(cluster.server);
   return { server: cluster.server, auth: authenticator(credentialsOf(cluster, user)) };
 }
 
@@ -174,16 +173,23 @@ function inCluster(env: NodeJS.ProcessEnv, dir: string): Connection {
   };
 }
 
-/** The library's own loader, for what is not read here. */
-function withLibrary(kubeconfig: string | undefined): Connection {
-  const require = createRequire(import.meta.url);
-  const library = require('@kubernetes/client-node') as { KubeConfig: typeof KubeConfig };
-  const kc = new library.KubeConfig();
-  if (kubeconfig) kc.loadFromFile(kubeconfig);
-  else kc.loadFromDefault();
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new Error('kubeconfig has no current cluster');
-  return { server: cluster.server, auth: kc };
+/**
+ * The library's own loader, for what is not read here: imported when the first request is
+ * authenticated, so that a plain kubeconfig never loads it.
+ */
+function withLibrary(kubeconfig: string | undefined, server: string): Connection {
+  let loaded: Promise<KubeConfig> | undefined;
+  const load = async (): Promise<KubeConfig> => {
+    const library = await import('@kubernetes/client-node');
+    const kc = new library.KubeConfig();
+    if (kubeconfig) kc.loadFromFile(kubeconfig);
+    else kc.loadFromDefault();
+    return kc;
+  };
+  return {
+    server,
+    auth: { applyToHTTPSOptions: async (o) => (await (loaded ??= load())).applyToHTTPSOptions(o) },
+  };
 }
 
 export interface LoadOptions {
@@ -198,7 +204,7 @@ export function loadConnection(opts: LoadOptions = {}): Connection {
   const paths = opts.kubeconfig ? [opts.kubeconfig] : (env.KUBECONFIG ?? '').split(delimiter).filter(Boolean);
   const home = `${env.HOME ?? homedir()}/.kube/config`;
   if (!paths.length && existsSync(home)) paths.push(home);
-  if (paths.length) return fromKubeconfigs(paths, () => withLibrary(opts.kubeconfig));
+  if (paths.length) return fromKubeconfigs(paths, (server) => withLibrary(opts.kubeconfig, server));
   const dir = opts.serviceAccountDir ?? SERVICE_ACCOUNT_DIR;
   if (existsSync(`${dir}/token`)) return inCluster(env, dir);
   throw new Error(

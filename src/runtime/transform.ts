@@ -67,8 +67,8 @@ function internalized(s: string): string {
 
 /**
  * Makes equal strings of cached objects one string: JSON.parse gives every object its own copy of
- * each value ("secovia-operator", an apiVersion, a tenant's name...), and with a thousand tenants
- * these copies were a fifth of the heap. Unlike a transform, it changes the values of what it is
+ * each value (a field manager, an apiVersion, a namespace in every label...), and with a thousand
+ * tenants these copies were a fifth of the heap. Unlike a transform, it changes the values of what it is
  * given, in place: the informer gives it only objects of its own, just parsed and transformed.
  */
 export function shareStrings<T>(value: T): T {

@@ -124,12 +124,23 @@ describe('loadConnection', () => {
     expect((await optionsOf(c)).headers).toEqual({ authorization: 'Bearer token-2' });
   });
 
-  it('hands a kubeconfig that runs a command to authenticate to @kubernetes/client-node', () => {
-    const exec = { apiVersion: 'client.authentication.k8s.io/v1', command: 'get-token' };
+  it('hands a kubeconfig that runs a command to authenticate to @kubernetes/client-node', async () => {
+    const credential = {
+      apiVersion: 'client.authentication.k8s.io/v1',
+      kind: 'ExecCredential',
+      status: { token: 'from-exec' },
+    };
+    const exec = {
+      apiVersion: 'client.authentication.k8s.io/v1',
+      command: '/bin/sh',
+      args: ['-c', `echo '${JSON.stringify(credential)}'`],
+      interactiveMode: 'Never',
+    };
     const path = kubeconfig('exec/config', one({ server: 'https://eks.example:443' }, { exec }));
     const c = loadConnection({ kubeconfig: path, env: NO_HOME });
     expect(c.server).toBe('https://eks.example:443');
-    expect(c.auth).toBeInstanceOf(KubeConfig);
+    const headers = Object.entries((await optionsOf(c)).headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]);
+    expect(headers).toContainEqual(['authorization', 'Bearer from-exec']);
   });
 
   it('says what is missing', () => {

@@ -113,7 +113,7 @@ it('an index lists an object once under each of its values, through updates that
       return new Promise<void>((r) => signal.addEventListener('abort', () => r(), { once: true }));
     },
   } as unknown as KubeClient;
-  const inf = new Informer(client, { resource: resources.ResourceQuota });
+  const inf = new Informer(client, { resource: builtinResources.ResourceQuota });
   const byHost = new Index(inf, (o) => (o.spec as { hosts: string[] }).hosts);
   inf.start();
   const deadline = Date.now() + 2000;
