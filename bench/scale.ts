@@ -56,10 +56,15 @@ async function apiServerLoad(cp: ControlPlane, run: () => Promise<void>) {
 async function operatorRun(): Promise<Record<string, unknown>> {
   const plane = await benchPlane({ controllerManager: true });
   const op = await startOperator(plane, CONCURRENCY);
-  const { seconds: convergeSeconds, apiServer } = await apiServerLoad(plane.cp, async () => {
-    await createTenants(plane.client, N);
-    await untilReady(plane.client, `${GROUP_PATH}/govtenants`, N);
-  });
+  const { seconds: convergeSeconds, apiServer } = await apiServerLoad(plane.cp, () =>
+    Promise.race([
+      op.failed,
+      (async () => {
+        await createTenants(plane.client, N);
+        await untilReady(plane.client, `${GROUP_PATH}/govtenants`, N);
+      })(),
+    ]),
+  );
   const writes = operatorWrites(plane.auditLog);
   const result = {
     convergeSeconds,

@@ -4,12 +4,23 @@
  * counting of writes from the audit log (the API server's own record, not the operator's word).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { KubeClient } from '../src/runtime/kube.js';
 import type { KubeObject } from '../src/runtime/types.js';
 import { startControlPlane, type ControlPlane } from '../test/harness/controlplane.js';
+import { imageEnvironment } from '../hack/operator-image.js';
 import { startNodeCluster, type LocalNode } from '../test/harness/node.js';
 
 export const ROOT = new URL('../', import.meta.url).pathname;
@@ -138,20 +149,22 @@ export interface OperatorProcess {
   ready(): Promise<boolean>;
   /** Resident set size now, and its peak, in MiB (from /proc). */
   rss(): { now: number; peak: number };
+  /** Rejects, with the end of its log, if the operator exits before stop(): nothing waits for a process that is gone. */
+  failed: Promise<never>;
   stop(): Promise<void>;
 }
 
-/** The environment the image gives the operator: the ENV lines of the Dockerfile's last stage. */
-function imageEnvironment(): Record<string, string> {
-  const dockerfile = readFileSync(`${ROOT}Dockerfile`, 'utf8');
-  const last = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
-  return Object.fromEntries(
-    [...last.matchAll(/^ENV\s+(.+)$/gm)].flatMap(([, pairs]) =>
-      pairs!
-        .split(/\s+/)
-        .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
-    ),
-  );
+/** The last `bytes` of a file. */
+function tailOf(path: string, bytes = 8192): string {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const buffer = Buffer.alloc(Math.min(bytes, size));
+    readSync(fd, buffer, 0, buffer.length, size - buffer.length);
+    return buffer.toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** The image's environment as the benchmarks give it to the operator: a variable set here wins. */
@@ -202,6 +215,16 @@ export async function startOperator(plane: BenchPlane, workers = 8): Promise<Ope
     await sleep(100);
   }
   const [metricsPort, healthPort] = [port('metricsPort'), port('healthPort')];
+  let stopping = false;
+  const failed = new Promise<never>((_, reject) =>
+    child.once('exit', (code, signal) => {
+      if (!stopping)
+        reject(
+          new Error(`the operator exited (${code ?? signal}) during the benchmark:\n${tailOf(logFile)}`),
+        );
+    }),
+  );
+  failed.catch(() => undefined); // observed by the benchmarks that race it
   const status = (field: string): number =>
     Number(
       new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0,
@@ -212,7 +235,9 @@ export async function startOperator(plane: BenchPlane, workers = 8): Promise<Ope
     ready: async () =>
       (await fetch(`http://127.0.0.1:${healthPort}/readyz`).catch(() => undefined))?.ok ?? false,
     rss: () => ({ now: Math.round(status('VmRSS')), peak: Math.round(status('VmHWM')) }),
+    failed,
     stop: async () => {
+      stopping = true;
       if (child.exitCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');

@@ -28,6 +28,19 @@ export function chartImage(): string {
   return `${values.image.repository}:${chart.appVersion}`;
 }
 
+/** The environment the image gives the operator: the ENV lines of the Dockerfile's last stage. */
+export function imageEnvironment(): Record<string, string> {
+  const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+  const last = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+  return Object.fromEntries(
+    [...last.matchAll(/^ENV\s+(.+)$/gm)].flatMap(([, pairs]) =>
+      pairs!
+        .split(/\s+/)
+        .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+    ),
+  );
+}
+
 /** The shared libraries a dynamically linked binary loads, as ldd resolves them on this machine. */
 function sharedLibraries(binary: string): Record<string, string> {
   const out = execFileSync('ldd', [binary]).toString();
@@ -80,7 +93,7 @@ export function buildOperatorImage(outDir: string): BuiltImage {
         },
         trees: { '/app/dist/src': dist, '/app/node_modules': productionDependencies() },
         entrypoint: ['/nodejs/bin/node', 'dist/src/main.js'],
-        env: { NODE_ENV: 'production' },
+        env: imageEnvironment(),
         workingDir: '/app',
       },
     ],
