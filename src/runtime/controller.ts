@@ -148,6 +148,10 @@ export class Controller {
         activeWorkers.dec({ controller: this.opts.name });
         this.queue.done(key);
       }
+      // A reconcile that finds nothing to write never waits for I/O, and neither does a queue that
+      // has keys: without this, a long queue would run as one chain of microtasks, holding back
+      // timers (the Lease renewal) and watch events until it is empty (tens of seconds at scale).
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
 
