@@ -13,6 +13,28 @@ export const domainCovers = (domain: string, host: string): boolean =>
 /** Two domains overlap when some host is covered by both: one covers the other. */
 export const domainsOverlap = (a: string, b: string): boolean => domainCovers(a, b) || domainCovers(b, a);
 
+/** A domain and every domain above it: a.b.eu gives a.b.eu, b.eu and eu. */
+export const domainSuffixes = (domain: string): string[] =>
+  domain.split('.').map((_, i, labels) => labels.slice(i).join('.'));
+
+/**
+ * What holds a domain overlapping one of `domains`, from two lookups instead of a scan of every
+ * holder: by each domain held (the domain itself and those above it) and by each domain held or
+ * above one held (the domain's descendants).
+ */
+export function overlappingHolders<T>(
+  domains: readonly string[],
+  byDomain: (domain: string) => readonly T[],
+  byDomainOrAbove: (domain: string) => readonly T[],
+): T[] {
+  const found = new Set<T>();
+  for (const domain of domains) {
+    for (const holder of byDomainOrAbove(domain)) found.add(holder);
+    for (const above of domainSuffixes(domain)) for (const holder of byDomain(above)) found.add(holder);
+  }
+  return [...found];
+}
+
 /** Creation time first, then name: a total order, so every reconciler agrees on the elder. */
 export const tenantOlder = (a: GovTenant, b: GovTenant): boolean => {
   const ta = a.metadata.creationTimestamp ?? '';

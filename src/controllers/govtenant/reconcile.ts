@@ -1,7 +1,7 @@
 /** GovTenant reconciler: load -> finalize, or apply -> prune -> status. */
 import type { GovService, GovServiceClass, GovTenant, GovTenantStatus } from '../../api/index.js';
 import { classPortOf } from '../govservice/desired.js';
-import { NamespaceIndex, type Informer } from '../../runtime/cache.js';
+import { Index, NamespaceIndex, type Informer } from '../../runtime/cache.js';
 import type { ReconcileResult } from '../../runtime/controller.js';
 import { Controller, onSpecOrLabelChange } from '../../runtime/controller.js';
 import { readyFrom, setCondition, statusChanged, type ConditionUpdate } from '../../runtime/conditions.js';
@@ -34,7 +34,7 @@ import {
   type TenantSettings,
 } from './desired.js';
 import { stopPods, wakeControllers } from './suspension.js';
-import { allowedRegistries, domainsOverlap, ownedDomains } from './guardrails.js';
+import { allowedRegistries, domainSuffixes, overlappingHolders, ownedDomains } from './guardrails.js';
 
 /** Kinds the tenant owns inside its namespaces: watched for drift, pruned when no longer wanted. */
 const OWNED_KINDS: ResourceType[] = [
@@ -66,6 +66,8 @@ export interface TenantContext {
   classes: Informer<GovServiceClass>;
   /** The operator's IngressClass, allowed by default. */
   ingressClassName: string;
+  /** Lookups instead of scans of every tenant or namespace: with 10 000 tenants a scan per reconcile or event made convergence quadratic. */
+  indexes: TenantIndexes;
   log: Logger;
   /** Namespaces resumed a moment ago, and when: their workload controllers are woken once more. */
   resuming: Map<string, number>;
@@ -81,13 +83,65 @@ const isOrphaned = (ns: KubeObject | undefined): boolean => ns?.metadata.labels?
 const createdByTenant = (ns: KubeObject, t: GovTenant): boolean =>
   isManaged(ns.metadata.labels) && ns.metadata.annotations?.[CREATED_BY_UID] === t.metadata.uid;
 
+export interface TenantIndexes {
+  /** Namespaces by the uid of the tenant that created them. */
+  namespacesByCreator: Index;
+  /** Tenants by the namespace names their environments take. */
+  tenantsByNamespace: Index<GovTenant>;
+  /** Tenants by uid. */
+  tenantsByUid: Index<GovTenant>;
+  /** Tenants by each tenant their allowFromTenants names. */
+  tenantsByAllowed: Index<GovTenant>;
+  /** Tenants by each allowed ingress domain. */
+  tenantsByDomain: Index<GovTenant>;
+  /** Tenants by each allowed ingress domain and each domain above it (a.b.eu: a.b.eu, b.eu, eu). */
+  tenantsByDomainSuffix: Index<GovTenant>;
+}
+
+const domainsOf = (o?: KubeObject): string[] => (o?.spec as GovTenant['spec'])?.ingress?.allowedDomains ?? [];
+const allowedBy = (o?: KubeObject): string[] =>
+  (o?.spec as GovTenant['spec'])?.network?.allowFromTenants ?? [];
+
+function tenantIndexes(tenants: Informer<GovTenant>, namespaces: Informer): TenantIndexes {
+  return {
+    namespacesByCreator: new Index(namespaces, (ns) => {
+      const uid = ns.metadata.annotations?.[CREATED_BY_UID];
+      return uid ? [uid] : [];
+    }),
+    tenantsByNamespace: new Index(tenants, (t) =>
+      (t.spec?.environments ?? []).map((e) => namespaceName(t.metadata.name, e.name)),
+    ),
+    tenantsByUid: new Index(tenants, (t) => (t.metadata.uid ? [t.metadata.uid] : [])),
+    tenantsByAllowed: new Index(tenants, (t) => allowedBy(t)),
+    tenantsByDomain: new Index(tenants, (t) => domainsOf(t)),
+    tenantsByDomainSuffix: new Index(tenants, (t) => domainsOf(t).flatMap(domainSuffixes)),
+  };
+}
+
+/** The tenants with an allowed domain that overlaps one of `domains` (domainsOverlap). */
+const tenantsWithOverlappingDomains = (ctx: Pick<TenantContext, 'indexes'>, domains: string[]): GovTenant[] =>
+  overlappingHolders(
+    domains,
+    (d) => ctx.indexes.tenantsByDomain.list(d),
+    (d) => ctx.indexes.tenantsByDomainSuffix.list(d),
+  );
+
+/** The tenants whose ingress domains can clash with this tenant's: all that ownedDomains compares. */
+const domainRivals = (ctx: TenantContext, t: GovTenant): GovTenant[] =>
+  tenantsWithOverlappingDomains(ctx, domainsOf(t));
+
 /** Namespaces this tenant left behind (Retain): kept with their data until removed by hand. */
 const retainedNamespaces = (ctx: TenantContext, t: GovTenant): KubeObject[] =>
-  ctx.namespaces.list((ns) => isOrphaned(ns) && createdByTenant(ns, t));
+  createdNamespaces(ctx, t).filter((ns) => isOrphaned(ns));
 
 /** Namespaces the tenant created and still claims, excluding those left behind as orphans. */
 const activeNamespaces = (ctx: TenantContext, t: GovTenant): KubeObject[] =>
-  ctx.namespaces.list((ns) => belongsTo(ns, t.metadata.name) && createdByTenant(ns, t) && !isOrphaned(ns));
+  createdNamespaces(ctx, t).filter((ns) => belongsTo(ns, t.metadata.name) && !isOrphaned(ns));
+
+const createdNamespaces = (ctx: TenantContext, t: GovTenant): KubeObject[] =>
+  t.metadata.uid
+    ? ctx.indexes.namespacesByCreator.list(t.metadata.uid).filter((ns) => createdByTenant(ns, t))
+    : [];
 
 /**
  * Tenants whose allowFromTenants name this tenant: its egress towards them is opened. An imported
@@ -95,8 +149,8 @@ const activeNamespaces = (ctx: TenantContext, t: GovTenant): KubeObject[] =>
  */
 const peersAllowing = (ctx: TenantContext, t: GovTenant): string[] => {
   const origin = t.metadata.labels?.[ORIGIN_MEMBER];
-  return ctx.tenants
-    .list((o) => (o.spec?.network?.allowFromTenants ?? []).includes(t.metadata.name))
+  return ctx.indexes.tenantsByAllowed
+    .list(t.metadata.name)
     .filter((o) => !o.metadata.labels?.[ORIGIN_MEMBER] || o.metadata.labels[ORIGIN_MEMBER] === origin)
     .map((o) => o.metadata.name);
 };
@@ -112,6 +166,7 @@ export function tenantController(
   const classes = manager.informer<GovServiceClass>(resources.GovServiceClass);
   const log = manager.logger.child({ controller: 'govtenant' });
   const ownedIn = new Map([...owned].map(([kind, informer]) => [kind, new NamespaceIndex(informer)]));
+  const indexes = tenantIndexes(tenants, namespaces);
   const ctx: TenantContext = {
     manager,
     settings,
@@ -122,42 +177,31 @@ export function tenantController(
     services,
     classes,
     ingressClassName: settings.ingressClassName,
+    indexes,
     log,
     resuming: new Map(),
   };
+  const names = (list: GovTenant[]): string[] => list.map((t) => t.metadata.name);
   // An unlabelled namespace matters to the tenant whose environment name it takes (conflicts).
-  const claimedBy = (ns: KubeObject): string[] =>
-    tenants
-      .list((t) =>
-        (t.spec?.environments ?? []).some((e) => namespaceName(t.metadata.name, e.name) === ns.metadata.name),
-      )
-      .map((t) => t.metadata.name);
+  const claimedBy = (ns: KubeObject): string[] => names(indexes.tenantsByNamespace.list(ns.metadata.name));
   const tenantLabel = (o: KubeObject): string[] =>
     o.metadata.labels?.[TENANT] ? [o.metadata.labels[TENANT]] : [];
   // A namespace left behind no longer carries the tenant label: its creator lists it in its status.
   const creator = (ns: KubeObject): string[] => {
     const uid = ns.metadata.annotations?.[CREATED_BY_UID];
-    return uid ? tenants.list((t) => t.metadata.uid === uid).map((t) => t.metadata.name) : [];
+    return uid ? names(indexes.tenantsByUid.list(uid)) : [];
   };
-  const domainsOf = (o?: KubeObject): string[] =>
-    (o?.spec as GovTenant['spec'])?.ingress?.allowedDomains ?? [];
-  const overlapping = (t: KubeObject, old?: KubeObject): string[] => {
-    const changed = [...domainsOf(t), ...domainsOf(old)];
-    if (!changed.length) return [];
-    return tenants
-      .list((o) => o.metadata.name !== t.metadata.name)
-      .filter((o) => domainsOf(o).some((d) => changed.some((c) => domainsOverlap(c, d))))
-      .map((o) => o.metadata.name);
-  };
-  const allowed = (o?: KubeObject): string[] =>
-    (o?.spec as GovTenant['spec'])?.network?.allowFromTenants ?? [];
+  const overlapping = (t: KubeObject, old?: KubeObject): string[] =>
+    names(tenantsWithOverlappingDomains(ctx, [...domainsOf(t), ...domainsOf(old)])).filter(
+      (n) => n !== t.metadata.name,
+    );
   return new Controller({
     name: 'govtenant',
     primary: tenants,
     watches: [
       { informer: namespaces, map: (ns) => [...tenantLabel(ns), ...claimedBy(ns), ...creator(ns)] },
       // A tenant that starts or stops allowing others changes their egress.
-      { informer: tenants, map: (t, old) => [...allowed(t), ...allowed(old)] },
+      { informer: tenants, map: (t, old) => [...allowedBy(t), ...allowedBy(old)] },
       // Ingress domains are owned against every other tenant's, and registries come from the catalog.
       { informer: tenants, map: (t, old) => overlapping(t, old) },
       // Status-only changes of classes and services (the bulk of their events) change nothing here.
@@ -341,7 +385,7 @@ async function applyEnvironments(scope: Scope, outcome: TenantOutcome): Promise<
 /** What the namespaces' guardrail annotations say, from the other tenants, the catalog and the settings. */
 function namespaceGuardrails(t: GovTenant, ctx: TenantContext): NamespaceGuardrails {
   return {
-    ownedDomains: ownedDomains(t, ctx.tenants.list()).owned,
+    ownedDomains: ownedDomains(t, domainRivals(ctx, t)).owned,
     registries: allowedRegistries(t, ctx.classes.list()),
     defaultIngressClass: ctx.ingressClassName,
   };
@@ -349,7 +393,7 @@ function namespaceGuardrails(t: GovTenant, ctx: TenantContext): NamespaceGuardra
 
 /** Whether every allowed ingress domain is the tenant's, or which an elder tenant holds. */
 function domainsCondition(t: GovTenant, ctx: TenantContext): ConditionUpdate {
-  const { owned, conflicts } = ownedDomains(t, ctx.tenants.list());
+  const { owned, conflicts } = ownedDomains(t, domainRivals(ctx, t));
   const observedGeneration = t.metadata.generation;
   if (!conflicts.length)
     return {
@@ -631,7 +675,7 @@ async function writeStatus(t: GovTenant, ctx: TenantContext, out: TenantOutcome)
     namespaces: out.namespaces,
     environments: environmentsStatus(t, ctx),
     services: ctx.services.list((s) => namespaces.has(s.metadata.namespace ?? '')).length,
-    ingressDomains: ownedDomains(t, ctx.tenants.list()).owned,
+    ingressDomains: ownedDomains(t, domainRivals(ctx, t)).owned,
     retainedNamespaces: retainedNamespaces(ctx, t)
       .map((ns) => ns.metadata.name)
       .filter((name) => !namespaces.has(name))
