@@ -93,7 +93,9 @@ report('memory', {
   peakRssMiB: op.rss().peak,
   settleSeconds: SETTLE_SECONDS,
   rssMiBSettled: op.rss().now,
+  rssMiBSettledIn: op.rssBreakdown(),
   heapUsedMiBSettled: Math.round(metric(metrics, 'nodejs_heap_size_used_bytes') / 2 ** 20),
+  heapTotalMiBSettled: Math.round(metric(metrics, 'nodejs_heap_size_total_bytes') / 2 ** 20),
 });
 await op.stop();
 await plane.stop();

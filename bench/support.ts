@@ -149,9 +149,29 @@ export interface OperatorProcess {
   ready(): Promise<boolean>;
   /** Resident set size now, and its peak, in MiB (from /proc). */
   rss(): { now: number; peak: number };
+  /** Where the resident set is, in MiB (from /proc smaps): mapped files, malloc's heap, anonymous memory (V8's heap pages, malloc's mmaps). */
+  rssBreakdown(): { files: number; mallocHeap: number; anonymous: number };
   /** Rejects, with the end of its log, if the operator exits before stop(): nothing waits for a process that is gone. */
   failed: Promise<never>;
   stop(): Promise<void>;
+}
+
+/** Resident kB of an smaps listing summed by what is mapped: files, malloc's [heap], anonymous memory. */
+export function rssBreakdown(smaps: string): { files: number; mallocHeap: number; anonymous: number } {
+  const kB = { files: 0, mallocHeap: 0, anonymous: 0 };
+  let area: keyof typeof kB = 'anonymous';
+  for (const line of smaps.split('\n')) {
+    const mapping = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \d+\s*(.*)$/.exec(line);
+    if (mapping) {
+      const what = mapping[1]!;
+      area = what === '[heap]' ? 'mallocHeap' : what.startsWith('/') ? 'files' : 'anonymous';
+    } else if (line.startsWith('Rss:')) kB[area] += Number(/\d+/.exec(line)![0]);
+  }
+  return {
+    files: Math.round(kB.files / 1024),
+    mallocHeap: Math.round(kB.mallocHeap / 1024),
+    anonymous: Math.round(kB.anonymous / 1024),
+  };
 }
 
 /** The last `bytes` of a file. */
@@ -235,6 +255,7 @@ export async function startOperator(plane: BenchPlane, workers = 8): Promise<Ope
     ready: async () =>
       (await fetch(`http://127.0.0.1:${healthPort}/readyz`).catch(() => undefined))?.ok ?? false,
     rss: () => ({ now: Math.round(status('VmRSS')), peak: Math.round(status('VmHWM')) }),
+    rssBreakdown: () => rssBreakdown(readFileSync(`/proc/${child.pid}/smaps`, 'utf8')),
     failed,
     stop: async () => {
       stopping = true;
