@@ -116,7 +116,7 @@ const isSuspended = (i: ServiceInputs): boolean => i.tenant.spec!.suspended === 
 export const classPortOf = (serviceClass: GovServiceClass): number => serviceClass.spec?.port ?? DEFAULT_PORT;
 const classPort = (i: ServiceInputs): number => classPortOf(i.serviceClass);
 /** The fewest replicas the plan runs: the fixed count, or the autoscaler's minimum. */
-const minReplicas = (p: Plan): number => p.replicas ?? p.autoscaling?.minReplicas ?? 1;
+export const minReplicas = (p: Plan): number => p.replicas ?? p.autoscaling?.minReplicas ?? 1;
 
 /** Requests equal to limits (Guaranteed QoS); without plan resources the namespace's LimitRange applies. */
 function containerResources(plan: Plan): Record<string, unknown> {
