@@ -1,5 +1,6 @@
 /** GovService reconciler: load -> check -> desired -> apply -> prune -> status from the Deployment. */
 import type { GovService, GovServiceClass, GovServiceStatus, GovTenant } from '../../api/index.js';
+import type { ApplyOutcome } from '../../runtime/apply.js';
 import { Index, NamespaceIndex, type Informer } from '../../runtime/cache.js';
 import type { ReconcileResult } from '../../runtime/controller.js';
 import { byControllerRef, Controller } from '../../runtime/controller.js';
@@ -13,7 +14,7 @@ import { APP_VERSION, isManaged, managedSelector, SERVICE, TENANT } from '../lab
 import { resourceFor, resources } from '../resources.js';
 import { hostAllowed } from '../govtenant/guardrails.js';
 import { checkService, type Problem } from './checks.js';
-import { serviceObjects, type ServiceSettings } from './desired.js';
+import { replicasToHold, serviceObjects, type ServiceInputs, type ServiceSettings } from './desired.js';
 import { serviceStatus, type DeploymentStatus, type Observed } from './status.js';
 
 /** Kinds a GovService owns: watched for drift, pruned when the spec no longer asks for them. */
@@ -135,16 +136,17 @@ export async function reconcileService(key: string, ctx: ServiceContext): Promis
   if (checked.problems.length || !tenant || !checked.version || !checked.plan) {
     return writeStatus(s, ctx, { problems: checked.problems, tenant });
   }
-  const desired = serviceObjects({
+  const inputs: ServiceInputs = {
     service: s,
     serviceClass: ctx.classes.get(s.spec.class)!,
     tenant,
     version: checked.version,
     plan: checked.plan,
     settings: ctx.settings,
-  });
+  };
+  const desired = { objects: serviceObjects(inputs), hold: holdFor(ctx, inputs, deployment) };
   const refused = await applyAll(s, ctx, log, desired);
-  await prune(s, ctx, log, new Set(desired.map(keyOf)));
+  await prune(s, ctx, log, new Set(desired.objects.map(keyOf)));
   await writeStatus(s, ctx, {
     problems: refused ? [refused] : [],
     tenant,
@@ -156,16 +158,56 @@ export async function reconcileService(key: string, ctx: ServiceContext): Promis
 
 const keyOf = (o: KubeObject): string => `${o.kind}/${o.metadata.name}`;
 
+/** The objects to apply, and the replicas to hold the Deployment at (see replicasToHold). */
+interface Desired {
+  objects: KubeObject[];
+  hold?: number;
+}
+
+function holdFor(ctx: ServiceContext, inputs: ServiceInputs, deployment?: KubeObject): number | undefined {
+  const { name, namespace } = inputs.service.metadata;
+  return replicasToHold(inputs, {
+    replicas: (deployment?.spec as { replicas?: number } | undefined)?.replicas,
+    autoscalerExists: !!ctx.owned.get('HorizontalPodAutoscaler')!.get(name, namespace),
+  });
+}
+
+/**
+ * Holds the replicas of an autoscaled Deployment (see replicasToHold) before its apply when it exists,
+ * so that the apply never drops replicas that it owned (a fixed plan's, zero while suspended) to the
+ * default of 1, and after the apply that creates it.
+ */
+async function applyHolding(
+  ctx: ServiceContext,
+  log: Logger,
+  obj: KubeObject,
+  hold: number | undefined,
+): Promise<ApplyOutcome> {
+  if (obj.kind !== 'Deployment' || hold === undefined) return ctx.manager.applier.apply(obj);
+  const holdReplicas = async () => {
+    await ctx.manager.applier.hold(obj, { spec: { replicas: hold } }, 'replicas');
+    log.info('held Deployment replicas until the HPA holds them', {
+      object: obj.metadata.name,
+      replicas: hold,
+    });
+  };
+  const exists = !!ctx.owned.get('Deployment')!.get(obj.metadata.name, obj.metadata.namespace);
+  if (exists) await holdReplicas();
+  const outcome = await ctx.manager.applier.apply(obj);
+  if (!exists) await holdReplicas();
+  return outcome;
+}
+
 /** Applies every object; a quota refusal becomes a problem naming the quota instead of a crash loop. */
 async function applyAll(
   s: GovService,
   ctx: ServiceContext,
   log: Logger,
-  desired: KubeObject[],
+  desired: Desired,
 ): Promise<Problem | undefined> {
-  for (const obj of desired) {
+  for (const obj of desired.objects) {
     try {
-      const { action } = await ctx.manager.applier.apply(obj);
+      const { action } = await applyHolding(ctx, log, obj, desired.hold);
       if (action === 'unchanged') continue;
       const verb = action === 'created' ? 'Created' : 'Updated';
       ctx.manager.events.record(
