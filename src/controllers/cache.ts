@@ -7,7 +7,7 @@ import type { ResourceType } from '../runtime/resources.js';
 import { resources } from './resources.js';
 import { dropFields, pickStatus, type Transform } from '../runtime/transform.js';
 import { credentialsOnly } from './federation/peers.js';
-import { DEPLOYMENT_STATUS_READ } from './govservice/reconcile.js';
+import { DEPLOYMENT_STATUS_READ } from './govservice/status.js';
 
 export const cacheTransforms: ReadonlyMap<ResourceType, Transform> = new Map([
   // Labels, annotations and deletion are all that is read of a namespace.

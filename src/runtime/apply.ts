@@ -1,6 +1,7 @@
 /**
  * The one write path: server-side apply with a single field manager, skipped entirely when the
  * cached live object already holds the desired state; prune of what we created and no longer want.
+ * Fields handed over to another controller are set apart (hold), under a manager of their own.
  */
 import { createHash } from 'node:crypto';
 import type { KubeClient } from './kube.js';
@@ -99,6 +100,23 @@ export class Applier {
       body,
     });
     return { object, action: live ? 'configured' : 'created' };
+  }
+
+  /**
+   * Sets `fields` of an existing object under a field manager of their own, `<fieldManager>-<holder>`,
+   * that only ever holds them: the objects `apply` sends must leave them out, so that an apply neither
+   * removes them (a field its manager stops applying and nobody else owns goes, back to its default)
+   * nor takes them back from the controller that changes them next, which then owns them alone (the
+   * replicas an HPA scales). Forced: it takes them from `apply`'s manager where that one held them.
+   */
+  async hold(obj: KubeObject, fields: Record<string, unknown>, holder: string): Promise<KubeObject> {
+    const resource = this.opts.resourceFor(obj.apiVersion, obj.kind);
+    const { name, namespace } = obj.metadata;
+    return this.client.request<KubeObject>('PATCH', objectPath(resource, name, namespace), {
+      query: { fieldManager: `${this.opts.fieldManager}-${holder}`, force: true },
+      contentType: 'application/apply-patch+yaml',
+      body: { apiVersion: obj.apiVersion, kind: obj.kind, metadata: { name, namespace }, ...fields },
+    });
   }
 
   /**

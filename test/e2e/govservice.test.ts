@@ -21,6 +21,9 @@ import {
 
 const API = '/apis/gov.secovia.eu/v1alpha1';
 
+/** metadata.managedFields: which field manager owns which fields. */
+type ManagedFields = { manager: string; fieldsV1?: Record<string, Record<string, unknown>> }[];
+
 interface Env {
   cp: ControlPlane;
   client: KubeClient;
@@ -78,6 +81,12 @@ async function tenant(env: Env, name: string, spec: Record<string, unknown> = {}
     `tenant ${name}`,
   );
 }
+
+const suspendTenant = (env: Env, name: string, suspended: boolean) =>
+  env.client.request('PATCH', `${API}/govtenants/${name}`, {
+    contentType: 'application/merge-patch+json',
+    body: { spec: { suspended } },
+  });
 
 function service(name: string, namespace: string, spec: Record<string, unknown>): KubeObject {
   return { apiVersion: 'gov.secovia.eu/v1alpha1', kind: 'GovService', metadata: { name, namespace }, spec };
@@ -483,11 +492,7 @@ describe('GovService', () => {
     await create(plain, service('permits', ns, permits()));
     const path = `/apis/apps/v1/namespaces/${ns}/deployments/permits`;
     await eventually(async () => (await getObject(plain.client, path))?.spec !== undefined);
-    const suspend = (suspended: boolean) =>
-      plain.client.request('PATCH', `${API}/govtenants/${t}`, {
-        contentType: 'application/merge-patch+json',
-        body: { spec: { suspended } },
-      });
+    const suspend = (suspended: boolean) => suspendTenant(plain, t, suspended);
     await suspend(true);
     await eventually(
       async () => ((await getObject(plain.client, path))?.spec as { replicas: number }).replicas === 0,
@@ -506,6 +511,73 @@ describe('GovService', () => {
       'back to plan',
     );
   }, 60_000);
+
+  it('starts an autoscaled Deployment at the plan minimum, Ready only with that many ready, and leaves the replicas the HPA sets', async () => {
+    const t = uniqueName('mk-');
+    const ns = `${t}-prod`;
+    await tenant(plain, t);
+    await create(plain, service('permits', ns, permits({ plan: 'large' }))); // an HPA of 3 to 10
+    const path = `/apis/apps/v1/namespaces/${ns}/deployments/permits`;
+    const deployment = () => getObject(plain.client, path);
+    const replicas = async () => ((await deployment())?.spec as { replicas?: number } | undefined)?.replicas;
+    /** The field managers that own the Deployment's spec.replicas. */
+    const owners = async () =>
+      ((await deployment())?.metadata as { managedFields?: ManagedFields }).managedFields
+        ?.filter((m) => m.fieldsV1?.['f:spec']?.['f:replicas'])
+        .map((m) => m.manager);
+    await eventually(async () => (await replicas()) === 3, 20_000, 'Deployment at the plan minimum');
+    await eventually(
+      () => getObject(plain.client, `/apis/autoscaling/v2/namespaces/${ns}/horizontalpodautoscalers/permits`),
+      20_000,
+      'HPA',
+    );
+    // Held apart from the operator's own applies: never dropped to the default of 1 by them.
+    expect(await owners()).toEqual(['secovia-operator-replicas']);
+
+    // One ready replica, as a Deployment at 1 reports before its HPA raises it: not Ready.
+    await markRolledOut(plain.client, (await deployment())!, 1);
+    const waiting = await eventually(
+      async () => {
+        const s = await getObject(plain.client, servicePath(ns, 'permits'));
+        return (s?.status as { readyReplicas?: number })?.readyReplicas === 1 ? s : undefined;
+      },
+      20_000,
+      'status with one ready replica',
+    );
+    expect(conditionOf(waiting, 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'MinimumReplicasNotReady',
+      message: '1 of 3 replicas ready, the minimum of plan large',
+      observedGeneration: waiting.metadata.generation,
+    });
+    await markRolledOut(plain.client, (await deployment())!, 3);
+    await readyReason(plain, ns, 'permits', 'Reconciled');
+
+    // The HPA scales through the scale subresource; the next apply of the Deployment leaves that.
+    await plain.client.request('PATCH', `${path}/scale`, {
+      query: { fieldManager: 'kube-controller-manager' },
+      contentType: 'application/merge-patch+json',
+      body: { spec: { replicas: 5 } },
+    });
+    const template = async () =>
+      JSON.stringify(((await deployment())?.spec as { template?: unknown }).template);
+    const before = await template();
+    await plain.client.request('PATCH', servicePath(ns, 'permits'), {
+      contentType: 'application/merge-patch+json',
+      body: { spec: { parameters: { municipalityCode: '2000' } } },
+    });
+    await eventually(async () => (await template()) !== before, 20_000, 'Deployment applied anew');
+    expect(await replicas()).toBe(5);
+    expect(await owners()).toEqual(['kube-controller-manager']);
+
+    // Resumed from zero: back at the minimum, held again until the HPA is back.
+    const suspend = (suspended: boolean) => suspendTenant(plain, t, suspended);
+    await suspend(true);
+    await eventually(async () => (await replicas()) === 0, 20_000, 'scaled to zero');
+    await suspend(false);
+    await eventually(async () => (await replicas()) === 3, 20_000, 'back at the plan minimum');
+    expect(await owners()).toEqual(['secovia-operator-replicas']);
+  }, 90_000);
 
   it('keeps a service running on a version removed from the class (VersionDeprecated), and rolls out a new spec.version', async () => {
     const t = uniqueName('hu-');

@@ -2,8 +2,9 @@
  * GovServices on a real node (test/harness/node.ts): kubelet, containerd, kube-proxy, kube-router and
  * CoreDNS. Nothing is driven by hand here: the pods of the sample catalog's image start, pass their
  * probes, and the GovService's status follows the real Deployment; a version change rolls out for
- * real; suspending the tenant takes every pod away and resuming brings them back. The page is
- * fetched from this machine through the Service's ClusterIP (kube-proxy's rules).
+ * real; suspending the tenant takes every pod away and resuming brings them back; an autoscaled
+ * service (kube-controller-manager runs the HPA controller) is Ready only with its plan's minimum of
+ * ready pods. The page is fetched from this machine through the Service's ClusterIP (kube-proxy's rules).
  */
 import type { KubeClient } from '../../src/runtime/kube.js';
 import type { Manager } from '../../src/runtime/manager.js';
@@ -189,6 +190,63 @@ describe('a GovService on a real node', () => {
     const p = await until(servedPage, 30_000, 'page after resume');
     expect(p.body).toContain('e-permits 2.4.0');
   }, 300_000);
+
+  it('reports an autoscaled service Ready only once the plan minimum is ready, never with fewer', async () => {
+    // The sample plan asks 500m and 768Mi a pod: fitted to the node, as the demo does.
+    const autoscaling = { minReplicas: 2, maxReplicas: 6, cpuUtilization: 75 };
+    await client.request('PATCH', `${API}/govserviceclasses/e-delivery`, {
+      contentType: 'application/merge-patch+json',
+      body: {
+        spec: { plans: [{ name: 'standard', autoscaling, resources: { cpu: '100m', memory: '64Mi' } }] },
+      },
+    });
+    // Every status the service goes through, as a watch delivers it, from before its creation.
+    const seen: { ready?: string; readyReplicas: number }[] = [];
+    const stop = new AbortController();
+    const watching: Promise<unknown> = client
+      .watch<KubeObject>(
+        `${API}/namespaces/${NS}/govservices`,
+        { fieldSelector: 'metadata.name=delivery' },
+        (e) => {
+          if (e.type !== 'ADDED' && e.type !== 'MODIFIED') return;
+          const readyReplicas = (e.object.status as ServiceStatus | undefined)?.readyReplicas ?? 0;
+          seen.push({ ready: conditionOf(e.object, 'Ready')?.status, readyReplicas });
+        },
+        stop.signal,
+      )
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    try {
+      await client.request('POST', `${API}/namespaces/${NS}/govservices`, {
+        body: {
+          apiVersion: 'gov.secovia.eu/v1alpha1',
+          kind: 'GovService',
+          metadata: { name: 'delivery', namespace: NS },
+          spec: { class: 'e-delivery', plan: 'standard', version: '5.1.0' },
+        },
+      });
+      // Until the HPA has looked at the Deployment: the moment it raised a Deployment of 1 to 2.
+      await until(
+        async () => {
+          const hpa = await getObject(client, `/apis/autoscaling/v2/namespaces/${NS}/horizontalpodautoscalers/delivery`); // prettier-ignore
+          const hpaReplicas = (hpa?.status as { currentReplicas?: number } | undefined)?.currentReplicas;
+          const last = seen.at(-1);
+          return hpaReplicas === 2 && last?.ready === 'True' && last.readyReplicas === 2;
+        },
+        120_000,
+        'GovService Ready with 2 ready replicas, seen by the HPA',
+      );
+    } finally {
+      stop.abort();
+    }
+    expect(await watching).toBeUndefined(); // the watch ended by the abort, not by an error
+    expect(seen.filter((s) => s.ready === 'True' && s.readyReplicas < autoscaling.minReplicas)).toEqual([]);
+    // Not Ready, then Ready for good: no flapping on the way.
+    const firstReady = seen.findIndex((s) => s.ready === 'True');
+    expect(seen.slice(firstReady).filter((s) => s.ready !== 'True')).toEqual([]);
+  }, 180_000);
 
   it('stops leaving no pod, chain, ipset, mount or process behind', async () => {
     await operator.stop();

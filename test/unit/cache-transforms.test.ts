@@ -173,6 +173,7 @@ describe('cacheTransforms', () => {
     const byKind = new Map(applied.map((o) => [o.kind, cached(served(o))]));
     expect(byKind.get('ResourceQuota')!.status).toEqual(SERVER_SIDE.ResourceQuota!.status);
     expect(byKind.get('Deployment')!.status).toEqual({
+      observedGeneration: 3,
       replicas: 2,
       updatedReplicas: 2,
       readyReplicas: 1,

@@ -9,6 +9,7 @@ import {
   imageRef,
   PARAMETERS_HASH,
   parametersHash,
+  replicasToHold,
   serviceObjects,
   serviceUrl,
   type ServiceInputs,
@@ -219,6 +220,21 @@ describe('serviceObjects: replicas and scaling', () => {
         ],
       },
     });
+  });
+
+  const delivery: Build = { className: 'e-delivery', plan: 'standard' };
+  const live = (replicas?: number, autoscalerExists = false) => ({ replicas, autoscalerExists });
+  it.each<[string, number | undefined, Build, ReturnType<typeof live>]>([
+    ['e-delivery standard, created', 2, delivery, live()],
+    ['e-permits large, created', 3, { plan: 'large' }, live()],
+    ['e-delivery standard, resumed from zero', 2, delivery, live(0)],
+    ['e-permits large, from a fixed plan of 5', 5, { plan: 'large' }, live(5)],
+    ['e-delivery standard, from a fixed plan of 8 (its maximum is 6)', 6, delivery, live(8)],
+    ['e-delivery standard, once the HPA exists', undefined, delivery, live(1, true)],
+    ['e-permits small (fixed)', undefined, { plan: 'small' }, live()],
+    ['e-permits large, suspended', undefined, { plan: 'large', tenant: suspended }, live(3)],
+  ])('%s: replicas held at %p until the HPA exists', (_what, held, b, l) => {
+    expect(replicasToHold(inputs(b), l)).toBe(held);
   });
 
   it('defaults the CPU target to 80 % when a stored plan has none', () => {

@@ -116,7 +116,7 @@ const isSuspended = (i: ServiceInputs): boolean => i.tenant.spec!.suspended === 
 export const classPortOf = (serviceClass: GovServiceClass): number => serviceClass.spec?.port ?? DEFAULT_PORT;
 const classPort = (i: ServiceInputs): number => classPortOf(i.serviceClass);
 /** The fewest replicas the plan runs: the fixed count, or the autoscaler's minimum. */
-const minReplicas = (p: Plan): number => p.replicas ?? p.autoscaling?.minReplicas ?? 1;
+export const minReplicas = (p: Plan): number => p.replicas ?? p.autoscaling?.minReplicas ?? 1;
 
 /** Requests equal to limits (Guaranteed QoS); without plan resources the namespace's LimitRange applies. */
 function containerResources(plan: Plan): Record<string, unknown> {
@@ -214,6 +214,23 @@ function podSpec(i: ServiceInputs): Record<string, unknown> {
 function replicas(i: ServiceInputs): { replicas?: number } {
   if (isSuspended(i)) return { replicas: 0 };
   return i.plan.autoscaling ? {} : { replicas: i.plan.replicas };
+}
+
+/**
+ * The replicas to hold an autoscaled Deployment at while no HPA holds them yet: when it is created,
+ * resumed from zero or moved from a fixed plan. The Deployment's own desired state has no replicas:
+ * left out, they would fall back to the API server's default of 1 until the HPA raised them. They are
+ * set apart, by a field manager of their own that only ever sets them (see Applier.hold), and never
+ * again once the HPA exists: from then on they are the HPA's alone. What the Deployment runs stays,
+ * within the plan's bounds. undefined when the HPA exists, for a fixed plan and while suspended.
+ */
+export function replicasToHold(
+  i: ServiceInputs,
+  live: { replicas?: number; autoscalerExists: boolean },
+): number | undefined {
+  const auto = i.plan.autoscaling;
+  if (!auto || isSuspended(i) || live.autoscalerExists) return undefined;
+  return Math.min(Math.max(live.replicas ?? 0, auto.minReplicas), auto.maxReplicas);
 }
 
 export function serviceDeployment(i: ServiceInputs): KubeObject {

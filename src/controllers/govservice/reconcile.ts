@@ -1,19 +1,21 @@
 /** GovService reconciler: load -> check -> desired -> apply -> prune -> status from the Deployment. */
 import type { GovService, GovServiceClass, GovServiceStatus, GovTenant } from '../../api/index.js';
+import type { ApplyOutcome } from '../../runtime/apply.js';
 import { Index, NamespaceIndex, type Informer } from '../../runtime/cache.js';
 import type { ReconcileResult } from '../../runtime/controller.js';
 import { byControllerRef, Controller } from '../../runtime/controller.js';
-import { readyFrom, setCondition, statusChanged, type ConditionUpdate } from '../../runtime/conditions.js';
+import { statusChanged } from '../../runtime/conditions.js';
 import { ApiError } from '../../runtime/kube.js';
 import type { Logger } from '../../runtime/log.js';
 import type { Manager } from '../../runtime/manager.js';
 import { objectKey, type ResourceType } from '../../runtime/resources.js';
-import type { Condition, KubeObject } from '../../runtime/types.js';
+import type { KubeObject } from '../../runtime/types.js';
 import { APP_VERSION, isManaged, managedSelector, SERVICE, TENANT } from '../labels.js';
 import { resourceFor, resources } from '../resources.js';
 import { hostAllowed } from '../govtenant/guardrails.js';
 import { checkService, type Problem } from './checks.js';
-import { serviceObjects, serviceUrl, type ServiceSettings } from './desired.js';
+import { replicasToHold, serviceObjects, type ServiceInputs, type ServiceSettings } from './desired.js';
+import { serviceStatus, type DeploymentStatus, type Observed } from './status.js';
 
 /** Kinds a GovService owns: watched for drift, pruned when the spec no longer asks for them. */
 const OWNED_KINDS: ResourceType[] = [
@@ -41,22 +43,6 @@ interface ServiceContext {
   byHost: Index<GovService>;
   log: Logger;
 }
-
-/** What readiness reads of a Deployment's status. */
-interface DeploymentStatus {
-  replicas?: number;
-  readyReplicas?: number;
-  updatedReplicas?: number;
-  conditions?: { type: string; status: string; reason?: string; message?: string }[];
-}
-
-/** The cache keeps these fields of a Deployment's status and no other. */
-export const DEPLOYMENT_STATUS_READ = Object.keys({
-  replicas: true,
-  readyReplicas: true,
-  updatedReplicas: true,
-  conditions: true,
-} satisfies Record<keyof DeploymentStatus, true>);
 
 const tenantOfNamespace = (ctx: ServiceContext, namespace: string): GovTenant | undefined => {
   const name = ctx.namespaces.get(namespace)?.metadata.labels?.[TENANT];
@@ -150,36 +136,78 @@ export async function reconcileService(key: string, ctx: ServiceContext): Promis
   if (checked.problems.length || !tenant || !checked.version || !checked.plan) {
     return writeStatus(s, ctx, { problems: checked.problems, tenant });
   }
-  const desired = serviceObjects({
+  const inputs: ServiceInputs = {
     service: s,
     serviceClass: ctx.classes.get(s.spec.class)!,
     tenant,
     version: checked.version,
     plan: checked.plan,
     settings: ctx.settings,
-  });
+  };
+  const desired = { objects: serviceObjects(inputs), hold: holdFor(ctx, inputs, deployment) };
   const refused = await applyAll(s, ctx, log, desired);
-  await prune(s, ctx, log, new Set(desired.map(keyOf)));
+  await prune(s, ctx, log, new Set(desired.objects.map(keyOf)));
   await writeStatus(s, ctx, {
     problems: refused ? [refused] : [],
     tenant,
     version: checked.version,
     deprecated: checked.deprecated,
+    plan: checked.plan,
   });
 }
 
 const keyOf = (o: KubeObject): string => `${o.kind}/${o.metadata.name}`;
+
+/** The objects to apply, and the replicas to hold the Deployment at (see replicasToHold). */
+interface Desired {
+  objects: KubeObject[];
+  hold?: number;
+}
+
+function holdFor(ctx: ServiceContext, inputs: ServiceInputs, deployment?: KubeObject): number | undefined {
+  const { name, namespace } = inputs.service.metadata;
+  return replicasToHold(inputs, {
+    replicas: (deployment?.spec as { replicas?: number } | undefined)?.replicas,
+    autoscalerExists: !!ctx.owned.get('HorizontalPodAutoscaler')!.get(name, namespace),
+  });
+}
+
+/**
+ * Holds the replicas of an autoscaled Deployment (see replicasToHold) before its apply when it exists,
+ * so that the apply never drops replicas that it owned (a fixed plan's, zero while suspended) to the
+ * default of 1, and after the apply that creates it.
+ */
+async function applyHolding(
+  ctx: ServiceContext,
+  log: Logger,
+  obj: KubeObject,
+  hold: number | undefined,
+): Promise<ApplyOutcome> {
+  if (obj.kind !== 'Deployment' || hold === undefined) return ctx.manager.applier.apply(obj);
+  const holdReplicas = async () => {
+    await ctx.manager.applier.hold(obj, { spec: { replicas: hold } }, 'replicas');
+    log.info('held Deployment replicas until the HPA holds them', {
+      object: obj.metadata.name,
+      replicas: hold,
+    });
+  };
+  const exists = !!ctx.owned.get('Deployment')!.get(obj.metadata.name, obj.metadata.namespace);
+  if (exists) await holdReplicas();
+  const outcome = await ctx.manager.applier.apply(obj);
+  if (!exists) await holdReplicas();
+  return outcome;
+}
 
 /** Applies every object; a quota refusal becomes a problem naming the quota instead of a crash loop. */
 async function applyAll(
   s: GovService,
   ctx: ServiceContext,
   log: Logger,
-  desired: KubeObject[],
+  desired: Desired,
 ): Promise<Problem | undefined> {
-  for (const obj of desired) {
+  for (const obj of desired.objects) {
     try {
-      const { action } = await ctx.manager.applier.apply(obj);
+      const { action } = await applyHolding(ctx, log, obj, desired.hold);
       if (action === 'unchanged') continue;
       const verb = action === 'created' ? 'Created' : 'Updated';
       ctx.manager.events.record(
@@ -250,124 +278,6 @@ async function prune(s: GovService, ctx: ServiceContext, log: Logger, keep: Set<
   }
 }
 
-interface Observed {
-  problems: Problem[];
-  tenant?: GovTenant;
-  version?: string;
-  deprecated?: boolean;
-}
-
-const deploymentCondition = (d: DeploymentStatus | undefined, type: string) =>
-  d?.conditions?.find((c) => c.type === type);
-
-/** A ReplicaSet that cannot create pods because of a quota says so in the Deployment's ReplicaFailure condition. */
-function podQuotaProblem(d: DeploymentStatus | undefined): Problem | undefined {
-  const failure = deploymentCondition(d, 'ReplicaFailure');
-  if (failure?.status !== 'True' || !/exceeded quota/.test(failure.message ?? '')) return undefined;
-  return { reason: 'QuotaExceeded', message: `Pods refused: ${failure.message}` };
-}
-
-function workloadConditions(
-  s: GovService,
-  obs: Observed,
-  d: DeploymentStatus | undefined,
-): ConditionUpdate[] {
-  const g = s.metadata.generation;
-  const available = deploymentCondition(d, 'Available');
-  const progressing = deploymentCondition(d, 'Progressing');
-  const copy = (
-    type: string,
-    c?: { status: string; reason?: string; message?: string },
-  ): ConditionUpdate => ({
-    type,
-    status: c?.status === 'True' || c?.status === 'False' ? c.status : 'Unknown',
-    reason: c?.reason?.replace(/[^A-Za-z0-9]/g, '') || 'DeploymentNotObserved',
-    message: c?.message ?? 'The Deployment has not reported this condition yet',
-    observedGeneration: g,
-  });
-  const suspended = !!obs.tenant?.spec?.suspended;
-  return [
-    copy('Available', available),
-    copy('Progressing', progressing),
-    suspended
-      ? {
-          type: 'Suspended',
-          status: 'True',
-          reason: 'TenantSuspended',
-          message: `Tenant ${obs.tenant?.metadata.name} is suspended: scaled to zero`,
-          observedGeneration: g,
-        }
-      : {
-          type: 'Suspended',
-          status: 'False',
-          reason: 'TenantActive',
-          message: 'The tenant is active',
-          observedGeneration: g,
-        },
-    obs.deprecated
-      ? {
-          type: 'VersionDeprecated',
-          status: 'True',
-          reason: 'VersionRemovedFromClass',
-          message: `Version ${obs.version} is no longer offered by class ${s.spec!.class}; it keeps running, choose one of the class versions`,
-          observedGeneration: g,
-        }
-      : {
-          type: 'VersionDeprecated',
-          status: 'False',
-          reason: 'VersionOffered',
-          message: `Version ${obs.version} is offered by the class`,
-          observedGeneration: g,
-        },
-  ];
-}
-
-const notReady = (reason: string, message: string, g?: number): ConditionUpdate => ({
-  type: 'Ready',
-  status: 'False',
-  reason,
-  message,
-  observedGeneration: g,
-});
-
-/** Ready: no problem, not suspended, the Deployment Available and fully rolled out. */
-function readyCondition(
-  s: GovService,
-  obs: Observed,
-  d: DeploymentStatus | undefined,
-  conditions: Condition[],
-): ConditionUpdate {
-  const g = s.metadata.generation;
-  const problems = obs.problems.length ? obs.problems : [podQuotaProblem(d)].filter((p): p is Problem => !!p);
-  if (problems.length) return notReady(problems[0]!.reason, problems.map((p) => p.message).join('; '), g);
-  if (obs.tenant?.spec?.suspended)
-    return notReady('TenantSuspended', 'Scaled to zero while the tenant is suspended', g);
-  const ready = readyFrom(conditions, ['Available'], g);
-  const updated = d?.updatedReplicas ?? 0;
-  const wanted = d?.replicas ?? 0;
-  if (ready.status === 'True' && updated !== wanted)
-    return notReady('RollingOut', `${updated} of ${wanted} replicas updated`, g);
-  return ready;
-}
-
-/** The service's status: conditions from the checks or the Deployment, and what runs where. */
-function nextStatus(s: GovService, obs: Observed, d: DeploymentStatus | undefined): GovServiceStatus {
-  const now = new Date();
-  let conditions: Condition[] = s.status?.conditions ?? [];
-  const workload = obs.problems.length ? [] : workloadConditions(s, obs, d);
-  for (const c of workload) conditions = setCondition(conditions, c, now);
-  conditions = setCondition(conditions, readyCondition(s, obs, d, conditions), now);
-  const running = obs.problems.length
-    ? {}
-    : {
-        url: serviceUrl(s),
-        version: obs.version,
-        replicas: d?.replicas ?? 0,
-        readyReplicas: d?.readyReplicas ?? 0,
-      };
-  return { ...s.status, observedGeneration: s.metadata.generation, conditions, ...running };
-}
-
 /** A Warning event when the service turns not Ready for a new reason that needs an admin (not a rollout). */
 function warnOnNewProblem(s: GovService, ctx: ServiceContext, obs: Observed, status: GovServiceStatus): void {
   const ready = status.conditions?.find((c) => c.type === 'Ready');
@@ -381,7 +291,7 @@ function warnOnNewProblem(s: GovService, ctx: ServiceContext, obs: Observed, sta
 async function writeStatus(s: GovService, ctx: ServiceContext, obs: Observed): Promise<void> {
   const live = ctx.owned.get('Deployment')!.get(s.metadata.name, s.metadata.namespace);
   const d = obs.problems.length ? undefined : (live?.status as DeploymentStatus | undefined);
-  const status = nextStatus(s, obs, d);
+  const status = serviceStatus(s, { ...obs, deploymentGeneration: live?.metadata.generation }, d, new Date());
   if (!statusChanged(s.status, status)) return;
   warnOnNewProblem(s, ctx, obs, status);
   await ctx.manager.applier.applyStatus(s, status);
