@@ -6,12 +6,15 @@ import { MONTH_LABEL } from './controllers/consumption/records.js';
 import type { KubeClient } from './runtime/kube.js';
 import { UsageError } from './config.js';
 
-export const csvUsage = `Usage: secovia-operator consumption-csv --month YYYY-MM [--by tenant|country|service] [--kubeconfig PATH]
+export const csvUsage = `Usage: secovia-operator consumption-csv --month YYYY-MM [--by tenant|country|service|member] [--kubeconfig PATH]
 
 Writes the GovConsumption ledger of one calendar month (UTC) as CSV to stdout:
   --by tenant   one row per administration (default)
   --by country  one row per country of the administrations, summed
   --by service  one row per administration, service class and plan
+  --by member   one row per administration and member where it ran: reported_by is empty for this
+                cluster's own ledger, else the federation member that ran it and reported it
+The first three count what ran in this cluster only.
 `;
 
 export interface CsvRequest {
@@ -36,7 +39,7 @@ export function parseCsvArgs(argv: string[]): CsvRequest | 'help' {
     throw new UsageError(`--month: "${values.month ?? ''}" must be a month such as 2026-12`);
   const by = (values.by ?? 'tenant') as CsvGrouping;
   if (!CSV_GROUPINGS.includes(by))
-    throw new UsageError(`--by: "${values.by}" must be tenant, country or service`);
+    throw new UsageError(`--by: "${values.by}" must be tenant, country, service or member`);
   return { month: values.month, by, kubeconfig: values.kubeconfig };
 }
 

@@ -86,6 +86,12 @@ export const federationSpec = withRules(
           .boolean()
           .default(false)
           .describe('true offers the GovServices with exposure federated to peers.'),
+        consumption: z
+          .boolean()
+          .default(false)
+          .describe(
+            'true publishes to each peer the monthly consumption totals of the tenants imported from that peer and running here (CPU core-hours, memory GiB-hours, storage GiB-days, plan-hours, covered and uncovered seconds, per tenant and month, the current month and the 12 before it), so that the peer can share the costs of its administrations; never anything about local tenants or tenants of other members. false (default): the export has no consumption at all.',
+          ),
       })
       .prefault({})
       .describe('What this cluster offers to its peers; residency rules of each tenant still apply.'),
@@ -116,6 +122,12 @@ export const federationSpec = withRules(
           .default(DEFAULT_IMPORT_LIMITS)
           .describe(
             'Most that one container of an imported tenant may use (its LimitRange); defaults above these maxima are lowered to them.',
+          ),
+        consumption: z
+          .boolean()
+          .default(false)
+          .describe(
+            'true keeps the consumption totals that a peer reports (its export.consumption) as GovConsumption records <tenant>-<yyyy-mm>.<peer> labelled gov.secovia.eu/reported-by, only for tenants this cluster exports to that peer and for the current month and the 12 before it (a day of clock difference allowed); a report about any other name is refused. Records are data: kept when the peer stops reporting, never sampled, never exported again. false (default): reports are not kept. Independent of acceptCountries, which governs tenants and services.',
           ),
       })
       .prefault({})

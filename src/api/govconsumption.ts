@@ -24,8 +24,13 @@ export const govConsumptionSpec = z
       'Federation member the tenant was imported from; absent for a local tenant.',
     ).optional(),
     originCountry: countryCode('Country of that member; absent for a local tenant.').optional(),
+    reportedBy: dnsLabel(
+      "Federation member that ran this cluster's tenant and reported these totals (a record named <tenant>-<yyyy-mm>.<member>); absent on the ledger this cluster samples itself.",
+    ).optional(),
   })
-  .describe('Whose consumption and which month; written by the operator when the month begins.');
+  .describe(
+    'Whose consumption and which month; written by the operator when the month begins, or when a peer first reports it.',
+  );
 
 const planHours = z
   .object({
@@ -59,6 +64,9 @@ export const govConsumptionStatus = statusWith(
     memoryGiBHours: amount('Reserved memory (requests) in GiB-hours.').optional(),
     storageGiBDays: amount('Reserved storage (requests) in GiB-days.').optional(),
     servicePlanHours: z.array(planHours).max(1024).describe('Plan-hours by class and plan.').optional(),
+    servicePlanHoursTotal: amount(
+      'Plan-hours summed over every class and plan: what a reporting member sends (records with reportedBy), without the breakdown.',
+    ).optional(),
     lastObserved: rates.optional(),
   },
   'Totals accumulated by sampling; conditions Covered (no gap) and Closed (the month is over).',
@@ -82,7 +90,7 @@ export const govConsumptionDefinition: KindDefinition = {
   shortNames: ['gcons'],
   scope: 'Cluster',
   description:
-    'GovConsumption is the ledger of one GovTenant for one calendar month (UTC): reserved CPU, memory and storage and GovService plan-hours, sampled by the operator. Named <tenant>-<yyyy-mm>.',
+    'GovConsumption is the ledger of one GovTenant for one calendar month (UTC): reserved CPU, memory and storage and GovService plan-hours, sampled by the operator. Named <tenant>-<yyyy-mm>; a record of what a federation member reported for a tenant of this cluster that runs there is named <tenant>-<yyyy-mm>.<member>.',
   spec: govConsumptionSpec,
   status: govConsumptionStatus,
   printerColumns: [
@@ -94,6 +102,7 @@ export const govConsumptionDefinition: KindDefinition = {
     column('Storage-GiB-d', 'number', '.status.storageGiBDays', 'Reserved storage in GiB-days.'),
     column('Uncovered-s', 'number', '.status.uncoveredSeconds', 'Seconds without samples.'),
     column('Origin', 'string', '.spec.originMember', 'Federation member it was imported from.'),
+    column('Reported-by', 'string', '.spec.reportedBy', 'Federation member that ran it and reported it.'),
     ageColumn,
   ],
 };

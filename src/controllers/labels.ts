@@ -56,3 +56,5 @@ export const EXPORT_TO = `${GROUP}/export-to`;
 export const STALE_SINCE = `${GROUP}/stale-since`;
 /** On an import its origin withdrew while onWithdraw is Orphan: the member it came from. */
 export const WITHDRAWN_FROM = `${GROUP}/withdrawn-from`;
+/** On a GovConsumption record a peer reported (export.consumption): the member that ran the tenant. */
+export const REPORTED_BY = `${GROUP}/reported-by`;

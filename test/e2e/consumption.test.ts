@@ -14,7 +14,7 @@ import { KubeClient } from '../../src/runtime/kube.js';
 import { rootLogger } from '../../src/runtime/log.js';
 import { Manager } from '../../src/runtime/manager.js';
 import type { ControlPlane } from '../harness/controlplane.js';
-import { clientFor, conditionOf, controlPlaneWithCrds, eventually, getObject, govTenant, ROOT, uniqueName } from './support.js'; // prettier-ignore
+import { clientFor, conditionOf, controlPlaneWithCrds, eventually, getObject, govTenant, reservingPod, ROOT, uniqueName } from './support.js'; // prettier-ignore
 
 const INTERVAL_MS = 5000;
 const API = '/apis/gov.secovia.eu/v1alpha1';
@@ -57,23 +57,6 @@ async function stop(m: Manager): Promise<void> {
   await m.stop();
 }
 
-const pod = (namespace: string, name: string): Record<string, unknown> => ({
-  apiVersion: 'v1',
-  kind: 'Pod',
-  metadata: { name, namespace },
-  spec: {
-    securityContext: { runAsNonRoot: true, runAsUser: 10001, seccompProfile: { type: 'RuntimeDefault' } },
-    containers: [
-      {
-        name: 'app',
-        image: 'registry.example.eu/app:1.0',
-        resources: { requests: { cpu: '500m', memory: '1Gi' }, limits: { cpu: '500m', memory: '1Gi' } },
-        securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
-      },
-    ],
-  },
-});
-
 const ledgerOf = (name: string): Promise<GovConsumption | undefined> =>
   getObject(admin, `${API}/govconsumptions/${name}`) as Promise<GovConsumption | undefined>;
 
@@ -107,7 +90,9 @@ it('counts reserved requests per month across a restart, a leader change and a m
   ] as const) {
     await eventually(() => getObject(admin, `/api/v1/namespaces/${t}-prod/resourcequotas/secovia-quota`), 30_000, 'quota'); // prettier-ignore
     for (let i = 0; i < pods; i++) {
-      await admin.request('POST', `/api/v1/namespaces/${t}-prod/pods`, { body: pod(`${t}-prod`, `p${i}`) });
+      await admin.request('POST', `/api/v1/namespaces/${t}-prod/pods`, {
+        body: reservingPod(`${t}-prod`, `p${i}`),
+      });
     }
   }
   // From the first sample that sees every pod on, the rate is constant: the baseline of the checks.

@@ -1,8 +1,10 @@
 /** Federation setup shared by the e2e suites: a peer's read-only credentials and the operator as installed. */
 import { readFileSync } from 'node:fs';
 import { stringify } from 'yaml';
+import type { ControllerSettings } from '../../src/controllers/index.js';
 import type { KubeClient } from '../../src/runtime/kube.js';
 import type { Manager } from '../../src/runtime/manager.js';
+import type { KubeObject } from '../../src/runtime/types.js';
 import type { ControlPlane } from '../harness/controlplane.js';
 import { clientFor, ROOT, startInProcessOperator } from './support.js';
 
@@ -95,11 +97,69 @@ export async function storePeerCredentials(importer: KubeClient, peer: string, k
  * The operator with the install's own ServiceAccount and generated least-privilege roles, not an
  * admin: every federation request must be one that the permission table grants.
  */
-export async function startOperatorAsInstall(cp: ControlPlane): Promise<Manager> {
+export async function startOperatorAsInstall(
+  cp: ControlPlane,
+  settings: Partial<ControllerSettings> = {},
+): Promise<Manager> {
   const applied = await cp.kubectl(['apply', '-k', `${ROOT}config/rbac`]);
   if (applied.code !== 0) throw new Error(`config/rbac not applied: ${applied.stderr}`);
   const client = clientFor(cp);
   const token = await tokenOf(client, 'secovia-operator');
   client.close();
-  return startInProcessOperator(cp, NS, cp.kubeconfigFor({ token, name: 'operator' }));
+  return startInProcessOperator(cp, NS, cp.kubeconfigFor({ token, name: 'operator' }), settings);
+}
+
+/** A member of the e2e federations: its name and country, control plane and admin client. */
+export interface FederationMember {
+  name: string;
+  country: string;
+  cp: ControlPlane;
+  client: KubeClient;
+}
+
+/**
+ * Each of two members stores read-only credentials to the export the other publishes for it.
+ * Returns, by member, the token it reads the other's export with.
+ */
+export async function exchangeCredentials(
+  a: FederationMember,
+  b: FederationMember,
+): Promise<Map<string, string>> {
+  const tokens = new Map<string, string>();
+  for (const [reader, exporter] of [
+    [a, b],
+    [b, a],
+  ] as const) {
+    const token = await exportReaderToken(exporter.client, reader.name);
+    await storePeerCredentials(
+      reader.client,
+      exporter.name,
+      peerKubeconfig(exporter.name, exporter.cp, token),
+    );
+    tokens.set(reader.name, token);
+  }
+  return tokens;
+}
+
+/** The Federation `see` of a member with these peers (credentials in the Secrets peer-<name>) and the rest of its spec. */
+export function federationOf(
+  self: Pick<FederationMember, 'name' | 'country'>,
+  peers: Pick<FederationMember, 'name' | 'country'>[],
+  spec: object,
+): KubeObject {
+  return {
+    apiVersion: 'gov.secovia.eu/v1alpha1',
+    kind: 'Federation',
+    metadata: { name: 'see' },
+    spec: {
+      localMember: self.name,
+      localCountry: self.country,
+      peers: peers.map((o) => ({
+        name: o.name,
+        country: o.country,
+        kubeconfigSecretRef: { namespace: NS, name: `peer-${o.name}`, key: 'kubeconfig' },
+      })),
+      ...spec,
+    },
+  };
 }

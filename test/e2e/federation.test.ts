@@ -11,6 +11,7 @@ import type { ControlPlane } from '../harness/controlplane.js';
 import { clientFor, conditionOf, controlPlaneWithCrds, eventually, getObject } from './support.js';
 import {
   exportReaderToken,
+  federationOf,
   peerKubeconfig,
   startOperatorAsInstall,
   storePeerCredentials,
@@ -52,26 +53,14 @@ const putCredentials = (importer: Member, exporter: Member, token: string): Prom
 
 function federation(self: Member, accept: string[]): object {
   const others = Object.values(members).filter((m) => m !== self);
-  return {
-    apiVersion: 'gov.secovia.eu/v1alpha1',
-    kind: 'Federation',
-    metadata: { name: 'see' },
-    spec: {
-      localMember: self.name,
-      localCountry: self.country,
-      peers: others.map((o) => ({
-        name: o.name,
-        country: o.country,
-        kubeconfigSecretRef: { namespace: NS, name: `peer-${o.name}`, key: 'kubeconfig' },
-      })),
-      export: {
-        tenantSelector: { matchLabels: { 'gov.secovia.eu/federate': 'true' } },
-        federatedServices: true,
-      },
-      import: { acceptCountries: accept, onWithdraw: 'Delete', staleAfterSeconds: 30 },
-      syncIntervalSeconds: 10,
+  return federationOf(self, others, {
+    export: {
+      tenantSelector: { matchLabels: { 'gov.secovia.eu/federate': 'true' } },
+      federatedServices: true,
     },
-  };
+    import: { acceptCountries: accept, onWithdraw: 'Delete', staleAfterSeconds: 30 },
+    syncIntervalSeconds: 10,
+  });
 }
 
 function tenant(name: string, allowed: string[], displayName: string, federate = true): object {

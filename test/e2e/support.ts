@@ -1,6 +1,11 @@
 /** Shared helpers of the e2e suites: a control plane with the CRDs, the operator in-process or as a process. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cacheTransforms, operatorIdentity, registerControllers } from '../../src/controllers/index.js';
+import {
+  cacheTransforms,
+  operatorIdentity,
+  registerControllers,
+  type ControllerSettings,
+} from '../../src/controllers/index.js';
 import { OPERATOR } from '../../src/controllers/labels.js';
 import { KubeClient } from '../../src/runtime/kube.js';
 import { rootLogger } from '../../src/runtime/log.js';
@@ -69,6 +74,7 @@ export async function startInProcessOperator(
   cp: ControlPlane,
   namespace = 'default',
   kubeconfig = cp.kubeconfigPath,
+  settings: Partial<ControllerSettings> = {},
 ): Promise<Manager> {
   const client = KubeClient.load({ kubeconfig, userAgent: OPERATOR });
   const manager = new Manager({
@@ -89,6 +95,7 @@ export async function startInProcessOperator(
     ingressClassName: 'nginx',
     tlsSecretSuffix: '-tls',
     consumptionIntervalMs: 15 * 60_000,
+    ...settings,
   });
   await manager.start();
   return manager;
@@ -162,3 +169,24 @@ let counter = 0;
 /** A unique short name for objects of one test (tenant names must stay short). */
 export const uniqueName = (prefix: string): string =>
   `${prefix}${(Date.now() % 100000).toString(36)}${(counter++).toString(36)}`;
+
+/**
+ * A Pod that passes Pod Security restricted and reserves 500m CPU and 1Gi: without a kubelet it stays
+ * Pending, and kube-controller-manager counts its requests in the namespace's quota.
+ */
+export const reservingPod = (namespace: string, name: string): Record<string, unknown> => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name, namespace },
+  spec: {
+    securityContext: { runAsNonRoot: true, runAsUser: 10001, seccompProfile: { type: 'RuntimeDefault' } },
+    containers: [
+      {
+        name: 'app',
+        image: 'registry.example.eu/app:1.0',
+        resources: { requests: { cpu: '500m', memory: '1Gi' }, limits: { cpu: '500m', memory: '1Gi' } },
+        securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+      },
+    ],
+  },
+});

@@ -80,9 +80,10 @@ describe('samples', () => {
       localMember: 'hu-central',
       localCountry: 'HU',
       peers: [],
-      export: { federatedServices: false },
+      export: { federatedServices: false, consumption: false },
       import: {
         acceptCountries: [],
+        consumption: false,
         onWithdraw: 'Delete',
         staleAfterSeconds: 300,
         onFederationDelete: 'Keep',

@@ -25,8 +25,18 @@ const ledger = (
   },
 });
 
+/** What rs-beograd ran of sofia and reported (a record with reportedBy): only the total plan-hours. */
+const reported: GovConsumption = {
+  ...ledger('sofia', 'BG', '2026-12', { reportedBy: 'rs-beograd' }, 40),
+  metadata: { name: 'sofia-2026-12.rs-beograd' },
+};
+reported.status = { ...reported.status, servicePlanHours: undefined, servicePlanHoursTotal: 7 };
+
+// The reported record is in every list: the per-tenant, per-country and per-service CSVs count only
+// what ran here and stay as they were without it.
 const ledgers = [
   ledger('sofia', 'BG', '2026-12', {}, 2.5),
+  reported,
   ledger('hu-budapest', 'HU', '2026-12', { originMember: 'hu-central', originCountry: 'HU' }),
   ledger('plovdiv', 'BG', '2026-12'),
   ledger('plovdiv', 'BG', '2026-11', {}, 100),
@@ -58,6 +68,19 @@ describe('consumptionCsv', () => {
     );
   });
 
+  it('per member: the rows per administration with reported_by, what peers reported after the own row', () => {
+    // The per-tenant CSV with an empty reported_by after origin_country, and the reported row added.
+    const withReporter = (row: string, reporter: string): string =>
+      row.replace(/^((?:[^,]*,){6})/, `$1${reporter},`);
+    const [header, ...rows] = consumptionCsv(ledgers, '2026-12', 'tenant').split('\r\n');
+    expect(consumptionCsv(ledgers, '2026-12', 'member').split('\r\n')).toEqual([
+      withReporter(header!, 'reported_by'),
+      ...rows.slice(0, -1).map((r) => withReporter(r, '')),
+      '2026-12,sofia,BG,municipal,,,rs-beograd,40,80,0.5,7,2,0.5',
+      '',
+    ]);
+  });
+
   it('quotes fields with commas or quotes', () => {
     const odd = ledger('x', 'BG', '2026-12', { level: 'a,"b"' as 'agency' });
     expect(consumptionCsv([odd], '2026-12', 'tenant').split('\r\n')[1]).toContain(',"a,""b""",');
@@ -72,6 +95,7 @@ describe('parseCsvArgs', () => {
       kubeconfig: undefined,
     });
     expect(parseCsvArgs(['--month=2027-01', '--by', 'country'])).toMatchObject({ by: 'country' });
+    expect(parseCsvArgs(['--month=2027-01', '--by', 'member'])).toMatchObject({ by: 'member' });
   });
   it.each([[['--month', '2026-13']], [[]], [['--month', '2026-12', '--by', 'region']], [['--bogus']]])(
     'refuses %j',

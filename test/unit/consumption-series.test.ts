@@ -44,7 +44,11 @@ const view = {
     service('budapest-prod', 'c', 'e-permits', 'small'),
     service('other', 'd', 'e-permits', 'small'),
   ],
-  ledgers: [{ spec: { tenant: 'skopje' }, status: { cpuCoreHours: 12.5 } } as GovConsumption],
+  ledgers: [
+    { spec: { tenant: 'skopje' }, status: { cpuCoreHours: 12.5 } },
+    // What a peer reported running for skopje: not consumption here, and no second series.
+    { spec: { tenant: 'skopje', reportedBy: 'hu-central' }, status: { cpuCoreHours: 99 } },
+  ] as GovConsumption[],
 };
 
 describe('consumptionSeries', () => {
@@ -68,6 +72,7 @@ describe('consumptionSeries', () => {
     expect(find(s.countryQuotaUsed, { country: 'MK', resource: 'requests.cpu' })).toBe(2);
     expect(find(s.countryQuotaHard, { country: 'MK', resource: 'pods' })).toBe(10);
     expect(find(s.monthCpuCoreHours, { tenant: 'skopje' })).toBe(12.5);
+    expect(s.monthCpuCoreHours.map((x) => x.value)).toEqual([12.5]);
   });
 
   it('uses only bounded label values: the six quota keys', () => {

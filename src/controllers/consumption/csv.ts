@@ -1,8 +1,12 @@
-/** The ledger of a month as CSV, per administration, per country, or per service class and plan: pure. */
+/**
+ * The ledger of a month as CSV, per administration, per country, or per service class and plan:
+ * what ran in this cluster. Per member, also what peers reported running for this cluster's
+ * administrations (records with reportedBy). Pure.
+ */
 import type { GovConsumption } from '../../api/index.js';
 
-export type CsvGrouping = 'tenant' | 'country' | 'service';
-export const CSV_GROUPINGS: readonly CsvGrouping[] = ['tenant', 'country', 'service'];
+export type CsvGrouping = 'tenant' | 'country' | 'service' | 'member';
+export const CSV_GROUPINGS: readonly CsvGrouping[] = ['tenant', 'country', 'service', 'member'];
 
 type Row = (string | number | undefined)[];
 
@@ -14,8 +18,9 @@ const field = (v: string | number | undefined): string => {
 const csv = (header: string[], rows: Row[]): string =>
   [header, ...rows].map((r) => r.map(field).join(',')).join('\r\n') + '\r\n';
 const round = (v: number): number => Math.round(v * 1e6) / 1e6;
+/** A reported record carries only the sum; the ledger has it by class and plan. */
 const planHoursOf = (c: GovConsumption): number =>
-  (c.status?.servicePlanHours ?? []).reduce((sum, p) => sum + p.hours, 0);
+  c.status?.servicePlanHoursTotal ?? (c.status?.servicePlanHours ?? []).reduce((sum, p) => sum + p.hours, 0);
 
 const AMOUNTS = ['cpu_core_hours', 'memory_gib_hours', 'storage_gib_days', 'service_plan_hours'];
 const amounts = (c: GovConsumption): number[] => [
@@ -25,8 +30,9 @@ const amounts = (c: GovConsumption): number[] => [
   planHoursOf(c),
 ];
 
-function byTenant(month: string, ledgers: GovConsumption[]): string {
-  const header = ['month', 'tenant', 'country', 'level', 'origin_member', 'origin_country', ...AMOUNTS, 'covered_hours', 'uncovered_hours']; // prettier-ignore
+/** One row per record; with `reporter`, a column says which member reported it (empty: counted here). */
+function perRecord(month: string, ledgers: GovConsumption[], reporter: boolean): string {
+  const header = ['month', 'tenant', 'country', 'level', 'origin_member', 'origin_country', ...(reporter ? ['reported_by'] : []), ...AMOUNTS, 'covered_hours', 'uncovered_hours']; // prettier-ignore
   const rows = ledgers.map((c) => [
     month,
     c.spec!.tenant,
@@ -34,12 +40,16 @@ function byTenant(month: string, ledgers: GovConsumption[]): string {
     c.spec!.level,
     c.spec!.originMember,
     c.spec!.originCountry,
+    ...(reporter ? [c.spec!.reportedBy] : []),
     ...amounts(c).map(round),
     round((c.status?.coveredSeconds ?? 0) / 3600),
     round((c.status?.uncoveredSeconds ?? 0) / 3600),
   ]);
   return csv(header, rows);
 }
+
+const byTenant = (month: string, ledgers: GovConsumption[]): string => perRecord(month, ledgers, false);
+const byMember = (month: string, ledgers: GovConsumption[]): string => perRecord(month, ledgers, true);
 
 function byCountry(month: string, ledgers: GovConsumption[]): string {
   const totals = new Map<string, { tenants: number; sums: number[] }>();
@@ -67,10 +77,17 @@ function byService(month: string, ledgers: GovConsumption[]): string {
   return csv(['month', 'tenant', 'country', 'class', 'plan', 'plan_hours'], rows);
 }
 
-/** The CSV of `month` from the ledger objects (others are ignored), rows sorted by tenant. */
+/**
+ * The CSV of `month` from the ledger objects (others are ignored), rows sorted by tenant. Records
+ * that peers reported appear only per member, after the tenant's own row.
+ */
 export function consumptionCsv(ledgers: GovConsumption[], month: string, by: CsvGrouping): string {
   const ofMonth = ledgers
-    .filter((c) => c.spec?.month === month)
-    .sort((a, b) => a.spec!.tenant.localeCompare(b.spec!.tenant));
-  return { tenant: byTenant, country: byCountry, service: byService }[by](month, ofMonth);
+    .filter((c) => c.spec?.month === month && (by === 'member' || !c.spec.reportedBy))
+    .sort(
+      (a, b) =>
+        a.spec!.tenant.localeCompare(b.spec!.tenant) ||
+        (a.spec!.reportedBy ?? '').localeCompare(b.spec!.reportedBy ?? ''),
+    );
+  return { tenant: byTenant, country: byCountry, service: byService, member: byMember }[by](month, ofMonth);
 }

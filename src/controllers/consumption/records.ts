@@ -80,7 +80,7 @@ const time = (iso: string | undefined): number | undefined => (iso ? Date.parse(
 const iso = (ms: number | undefined): string | undefined =>
   ms === undefined ? undefined : new Date(ms).toISOString();
 /** Six decimals: sub-second precision for every amount, without floating point noise in kubectl. */
-const round = (v: number): number => Math.round(v * 1e6) / 1e6;
+export const round = (v: number): number => Math.round(v * 1e6) / 1e6;
 
 export function totalsFromStatus(status: GovConsumptionStatus | undefined): MonthTotals {
   if (!status) return emptyTotals();

@@ -36,7 +36,7 @@ export interface ClusterView {
   quotas: KubeObject[];
   namespaces: KubeObject[];
   services: GovService[];
-  /** The ledger objects of the current month. */
+  /** The ledger objects of the current month (records that peers reported are left out). */
   ledgers: GovConsumption[];
 }
 
@@ -98,7 +98,8 @@ export function consumptionSeries(view: ClusterView): ConsumptionSeries {
   for (const labels of byTenant.values()) add(countryTenants, { country: labels.country! }, 1);
   const month = (pick: (c: GovConsumption) => number | undefined): Series[] =>
     view.ledgers
-      .filter((c) => byTenant.has(c.spec?.tenant ?? ''))
+      // What a peer reported ran there: the series count what runs here, once per tenant.
+      .filter((c) => !c.spec?.reportedBy && byTenant.has(c.spec?.tenant ?? ''))
       .map((c) => ({ labels: byTenant.get(c.spec!.tenant)!, value: pick(c) ?? 0 }));
   return {
     quotaHard,

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type {
   Federation,
   FederationSpec,
+  GovConsumption,
   GovService,
   GovServiceClass,
   GovTenant,
@@ -19,6 +20,7 @@ import type { KubeObject } from '../../runtime/types.js';
 import { namespaceName } from '../govtenant/desired.js';
 import { serviceUrl } from '../govservice/desired.js';
 import { FEDERATION, MANAGED_BY, OPERATOR, ORIGIN_COUNTRY, ORIGIN_MEMBER, STALE_SINCE } from '../labels.js';
+import { consumptionFor, reportedConsumption, type ReportInput, type ReportPlan } from './consumption.js';
 
 export type Peer = FederationSpec['peers'][number];
 export type LabelSelector = NonNullable<FederationSpec['export']['tenantSelector']>;
@@ -36,7 +38,9 @@ export interface Skipped {
     | 'TenantNotImported'
     | 'NamespaceNotReady'
     | 'ReservedNamespace'
-    | 'NamespaceTaken';
+    | 'NamespaceTaken'
+    | 'NotExported'
+    | 'ConsumptionNotAccepted';
   message: string;
 }
 
@@ -66,6 +70,8 @@ export const exportDocument = z.object({
   tenants: z.array(namedSpec),
   serviceClasses: z.array(namedSpec),
   services: z.array(exportedService),
+  /** Present only with export.consumption; checked entry by entry on the reading side (consumption.ts). */
+  consumption: z.unknown().optional(),
 });
 export type ExportDocument = z.infer<typeof exportDocument>;
 
@@ -98,6 +104,10 @@ export interface ExportInput {
   tenants: GovTenant[];
   services: GovService[];
   classes: GovServiceClass[];
+  /** The ledger objects of this cluster: read only with export.consumption. */
+  ledgers?: GovConsumption[];
+  /** Epoch milliseconds: which months a consumption report covers. */
+  now?: number;
 }
 
 export interface ExportResult {
@@ -110,7 +120,8 @@ export interface ExportResult {
  * peer's, the classes their services use, and (if enabled) their federated services. Imported
  * tenants are never offered again: only an origin decides where its tenants go.
  */
-export function exportFor({ federation, peer, tenants, services, classes }: ExportInput): ExportResult {
+export function exportFor(input: ExportInput): ExportResult {
+  const { federation, peer, tenants, services, classes } = input;
   const spec = federation.spec!;
   const selector = spec.export.tenantSelector;
   const skipped: Skipped[] = [];
@@ -141,6 +152,11 @@ export function exportFor({ federation, peer, tenants, services, classes }: Expo
   const federated = spec.export.federatedServices
     ? tenantServices.filter((s) => s.spec!.exposure === 'federated' && !s.metadata.deletionTimestamp)
     : [];
+  const consumption = consumptionFor({
+    ...input,
+    ledgers: input.ledgers ?? [],
+    now: input.now ?? Date.now(),
+  });
   return {
     skipped,
     document: {
@@ -169,6 +185,7 @@ export function exportFor({ federation, peer, tenants, services, classes }: Expo
           };
         })
         .sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`)),
+      ...(consumption ? { consumption } : {}),
     },
   };
 }
@@ -276,6 +293,18 @@ function refuseDocument(spec: FederationSpec, peer: Peer, doc: ExportDocument): 
     return { kind: EXPORT_KIND, name, reason: 'NotAddressedToUs', message };
   }
   return undefined;
+}
+
+/**
+ * The consumption a peer reports in its export for this member, read only from a document that is
+ * from that peer and for this member (importPlan reports a refused document); what is kept is
+ * decided in consumption.ts.
+ */
+export function consumptionPlan(input: Omit<ReportInput, 'report'> & { document: unknown }): ReportPlan {
+  const parsed = exportDocument.safeParse(input.document);
+  if (!parsed.success || refuseDocument(input.federation.spec!, input.peer, parsed.data))
+    return { records: [], skipped: [] };
+  return reportedConsumption({ ...input, report: parsed.data.consumption });
 }
 
 /**

@@ -5,6 +5,7 @@
 import type {
   Federation,
   FederationStatus,
+  GovConsumption,
   GovService,
   GovServiceClass,
   GovServiceImport,
@@ -30,6 +31,7 @@ import {
 } from '../labels.js';
 import { namespaceName } from '../govtenant/desired.js';
 import {
+  consumptionPlan,
   EXPORT_DATA_KEY,
   exportFor,
   exportName,
@@ -57,6 +59,7 @@ import {
   peerSyncErrors,
 } from './metrics.js';
 import { credentialsFrom, isoSeconds, PeerLinks, type PeerLink } from './peers.js';
+import { keepReported } from './reported.js';
 
 /** A ConfigMap holds at most 1 MiB; an export is refused before the API server would refuse it. */
 const MAX_EXPORT_BYTES = 900 * 1024;
@@ -76,6 +79,8 @@ interface FederationContext extends ImportContext {
   tenants: Informer<GovTenant>;
   services: Informer<GovService>;
   classes: Informer<GovServiceClass>;
+  /** The ledger (read for export.consumption) and the records peers reported (import.consumption). */
+  ledgers: Informer<GovConsumption>;
   secrets: Informer;
   configMaps: Informer;
   links: PeerLinks;
@@ -90,6 +95,8 @@ interface PeerReport {
   observedAt?: string;
   stale: boolean;
   exported: number;
+  /** The tenants this member offers the peer: a report about any other is refused. */
+  offered: Map<string, GovTenant>;
   imported: number;
   skipped: Skipped[];
   wakeInMs?: number;
@@ -100,6 +107,7 @@ export function federationController(manager: Manager, settings: FederationSetti
   const tenants = manager.informer<GovTenant>(resources.GovTenant);
   const services = manager.informer<GovService>(resources.GovService);
   const classes = manager.informer<GovServiceClass>(resources.GovServiceClass);
+  const ledgers = manager.informer<GovConsumption>(resources.GovConsumption, managedSelector);
   const imports = manager.informer<GovServiceImport>(resources.GovServiceImport);
   const namespaces = manager.informer(resources.Namespace);
   const secrets = manager.informer(resources.Secret, undefined, settings.namespace);
@@ -114,6 +122,7 @@ export function federationController(manager: Manager, settings: FederationSetti
     tenants,
     services,
     classes,
+    ledgers,
     secrets,
     configMaps,
     namespaces,
@@ -191,12 +200,16 @@ export async function reconcileFederation(
   for (const gone of (f.status?.peers ?? []).filter((s) => !f.spec!.peers.some((p) => p.name === s.name)))
     forgetPeer(f.metadata.name, gone.name);
   await writeStatus(f, ctx, reports);
-  const wake = reports.map((r) => r.wakeInMs).filter((ms): ms is number => ms !== undefined);
+  // Ledgers are not watched: with export.consumption, what they hold is published at each sync.
+  const publish = f.spec.export.consumption ? [f.spec.syncIntervalSeconds * 1000] : [];
+  const wake = [...reports.map((r) => r.wakeInMs), ...publish].filter((ms): ms is number => ms !== undefined);
   return wake.length ? { requeueAfterMs: Math.max(1000, Math.min(...wake)) } : undefined;
 }
 
 interface ExportOutcome {
   exported: number;
+  /** The tenants offered to the peer, by name: the only ones whose reported consumption is kept. */
+  offered: Map<string, GovTenant>;
   skipped: Skipped[];
   problem?: { reason: string; message: string };
 }
@@ -209,26 +222,32 @@ async function publishExports(f: Federation, ctx: FederationContext): Promise<Ma
     tenants: ctx.tenants.list(),
     services: ctx.services.list(),
     classes: ctx.classes.list(),
+    ledgers: f.spec!.export.consumption ? ctx.ledgers.list() : [],
+    now: Date.now(),
   };
   for (const peer of f.spec!.peers) {
     const { document, skipped } = exportFor({ ...inputs, peer });
+    const names = new Set(document.tenants.map((t) => t.name));
+    const offered = new Map(inputs.tenants.filter((t) => names.has(t.metadata.name)).map((t) => [t.metadata.name, t])); // prettier-ignore
     const exported = document.tenants.length + document.serviceClasses.length + document.services.length;
     const text = JSON.stringify(document, null, 1);
     if (Buffer.byteLength(text) > MAX_EXPORT_BYTES) {
       const message = `the export for ${peer.name} is ${Buffer.byteLength(text)} bytes, over the ${MAX_EXPORT_BYTES} a ConfigMap can hold; narrow export.tenantSelector`;
-      out.set(peer.name, { exported: 0, skipped, problem: { reason: 'ExportTooLarge', message } });
+      out.set(peer.name, { exported: 0, offered, skipped, problem: { reason: 'ExportTooLarge', message } });
       continue;
     }
     const { action } = await ctx.manager.applier.apply(
       exportConfigMap(f, peer, ctx.settings.namespace, text),
     );
     if (action !== 'unchanged') {
-      const message = `Published the export for ${peer.name} (${peer.country}): ${document.tenants.length} tenant(s), ${document.serviceClasses.length} class(es), ${document.services.length} service(s)`;
+      // With consumption, the totals move at every sync: the recorder writes the same event once in ten minutes.
+      const reported = Array.isArray(document.consumption) ? `, consumption of ${document.consumption.length} tenant-month(s)` : ''; // prettier-ignore
+      const message = `Published the export for ${peer.name} (${peer.country}): ${document.tenants.length} tenant(s), ${document.serviceClasses.length} class(es), ${document.services.length} service(s)${reported}`;
       ctx.manager.events.record(f, 'Normal', 'ExportPublished', message);
       ctx.log.info('export published', { federation: f.metadata.name, peer: peer.name, exported });
     }
     peerExported.set({ federation: f.metadata.name, peer: peer.name }, exported);
-    out.set(peer.name, { exported, skipped });
+    out.set(peer.name, { exported, offered, skipped });
   }
   const peers = new Set(f.spec!.peers.map((p) => p.name));
   const stale = ctx.configMaps.list(
@@ -275,6 +294,7 @@ async function syncPeer(
     peer,
     stale: false,
     exported: exp.exported,
+    offered: exp.offered,
     imported: 0,
     skipped: [...exp.skipped],
   };
@@ -414,6 +434,9 @@ async function importFrom(
   report.imported = applied.imported;
   report.skipped.push(...plan.skipped, ...applied.skipped);
   if (applied.waiting) report.wakeInMs = earliest(report.wakeInMs, 2000);
+  const reported = consumptionPlan({ federation: f, peer, document: data, exported: report.offered, now: Date.now() }); // prettier-ignore
+  const kept = await keepReported(ctx, f, peer, reported.records);
+  report.skipped.push(...reported.skipped, ...kept.skipped);
 }
 
 /** What an import from this peer is checked against: the namespaces and tenants of this cluster. */
