@@ -3,7 +3,7 @@
  * kubeconfig.ts; requests and watch streams are plain node:https so that bodies stay exactly as
  * written (server-side apply) and watch streams are under our control (bookmarks, watchdog).
  */
-import { once, setMaxListeners } from 'node:events';
+import { setMaxListeners } from 'node:events';
 import http from 'node:http';
 import https from 'node:https';
 import { authenticator, loadConnection, type Authenticator, type LoadOptions } from './kubeconfig.js';
@@ -400,15 +400,21 @@ async function exchange(
   what: string,
 ): Promise<{ status: number; text: string }> {
   req.on('error', afterExchange);
-  const over = new AbortController();
-  const failed = once(req, 'error', { signal: over.signal }).then(([e]) => Promise.reject(e as Error));
+  // Plain listeners, removed at the end: an AbortController per request would create (and throw
+  // away) an AbortError with its stack for every request.
+  let onError!: (e: Error) => void;
+  let onResponse!: (res: http.IncomingMessage) => void;
+  const failed = new Promise<never>((_, reject) => (onError = reject));
+  failed.catch(afterExchange);
+  const response = new Promise<http.IncomingMessage>((resolve) => (onResponse = resolve));
+  req.once('error', onError);
+  req.once('response', onResponse);
   try {
-    const [res] = (await Promise.race([once(req, 'response', { signal: over.signal }), failed])) as [
-      http.IncomingMessage,
-    ];
+    const res = await Promise.race([response, failed]);
     return { status: res.statusCode ?? 0, text: await Promise.race([readBody(res, maxBytes, what), failed]) };
   } finally {
-    over.abort();
+    req.off('error', onError);
+    req.off('response', onResponse);
   }
 }
 
