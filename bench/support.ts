@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { KubeClient } from '../src/runtime/kube.js';
 import type { KubeObject } from '../src/runtime/types.js';
 import { startControlPlane, type ControlPlane } from '../test/harness/controlplane.js';
-import { imageEnvironment } from '../hack/operator-image.js';
+import { imageEnvironment, imageNodeFlags } from '../hack/operator-image.js';
 import { startNodeCluster, type LocalNode } from '../test/harness/node.js';
 
 export const ROOT = new URL('../', import.meta.url).pathname;
@@ -191,6 +191,12 @@ function tailOf(path: string, bytes = 8192): string {
 export const operatorEnvironment = (): Record<string, string> =>
   Object.fromEntries(Object.entries(imageEnvironment()).map(([k, v]) => [k, process.env[k] ?? v]));
 
+/** The flags the operator's Node.js runs with: the image's, or OPERATOR_NODE_FLAGS when set. */
+export const operatorNodeFlags = (): string[] =>
+  process.env.OPERATOR_NODE_FLAGS === undefined
+    ? imageNodeFlags()
+    : process.env.OPERATOR_NODE_FLAGS.split(' ').filter(Boolean);
+
 /** The built operator (dist/) as its own process, in the image's environment, with leader election as deployed. */
 export async function startOperator(plane: BenchPlane, workers = 8): Promise<OperatorProcess> {
   const args = [
@@ -203,15 +209,17 @@ export async function startOperator(plane: BenchPlane, workers = 8): Promise<Ope
     '--log-level',
     'info', // the start-up line with the ports is at info
   ];
-  // OPERATOR_NODE_FLAGS (such as --max-old-space-size=192) are given to the operator's node, as NODE_OPTIONS would.
-  const flags = (process.env.OPERATOR_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  // The image's Node.js flags (its ENTRYPOINT), else OPERATOR_NODE_FLAGS when set (such as
+  // --max-old-space-size=192, or empty for none).
+  const flags = operatorNodeFlags();
   // BENCH_CPU_PROF=DIR writes a V8 CPU profile of the operator there when it stops.
   const prof = process.env.BENCH_CPU_PROF
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
     : [];
   // Logs go to a file, as a container runtime takes them: a pipe that this busy process drains late
   // would block the operator's synchronous writes and slow it down for nothing.
-  const logFile = join(plane.cp.dir, `operator-${Date.now()}.log`);
+  // BENCH_LOG_DIR=DIR keeps the log there; else it goes with the control plane's directory.
+  const logFile = join(process.env.BENCH_LOG_DIR ?? plane.cp.dir, `operator-${Date.now()}.log`);
   const fd = openSync(logFile, 'w');
   const child = spawn(
     process.execPath,
@@ -403,5 +411,9 @@ export function percentiles(ms: number[], digits = 0): { p50: number; p99: numbe
 
 /** Prints the result as JSON with the machine it ran on. */
 export function report(name: string, result: Record<string, unknown>): void {
-  console.log(JSON.stringify({ benchmark: name, machine: machine(), ...result }, null, 2));
+  const operator = {
+    operatorNodeFlags: operatorNodeFlags().join(' '),
+    operatorEnvironment: operatorEnvironment(),
+  };
+  console.log(JSON.stringify({ benchmark: name, machine: machine(), ...operator, ...result }, null, 2));
 }

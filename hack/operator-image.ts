@@ -28,10 +28,25 @@ export function chartImage(): string {
   return `${values.image.repository}:${chart.appVersion}`;
 }
 
+/** The Dockerfile's last stage: what the image is. */
+const lastStage = (): string => {
+  const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+  return dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+};
+
+/** The image's ENTRYPOINT: Node.js, its flags, the operator's script. */
+export function imageEntrypoint(): string[] {
+  const line = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(lastStage());
+  if (!line) throw new Error('the Dockerfile has no ENTRYPOINT in exec form');
+  return JSON.parse(line[1]!) as string[];
+}
+
+/** The flags the image gives Node.js, between the binary and the script. */
+export const imageNodeFlags = (): string[] => imageEntrypoint().slice(1, -1);
+
 /** The environment the image gives the operator: the ENV lines of the Dockerfile's last stage. */
 export function imageEnvironment(): Record<string, string> {
-  const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
-  const last = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+  const last = lastStage();
   return Object.fromEntries(
     [...last.matchAll(/^ENV\s+(.+)$/gm)].flatMap(([, pairs]) =>
       pairs!
@@ -92,7 +107,7 @@ export function buildOperatorImage(outDir: string): BuiltImage {
           '/app/package.json': join(ROOT, 'package.json'),
         },
         trees: { '/app/dist/src': dist, '/app/node_modules': productionDependencies() },
-        entrypoint: ['/nodejs/bin/node', 'dist/src/main.js'],
+        entrypoint: imageEntrypoint(),
         env: imageEnvironment(),
         workingDir: '/app',
       },

@@ -47,8 +47,12 @@ describe('Dockerfile', () => {
     expect(instructions.some((i) => i.op === 'HEALTHCHECK')).toBe(false);
   });
 
-  it('starts node on the built dist/src/main.js in exec form, and the Deployment does not override it', () => {
-    expect(JSON.parse(arg('ENTRYPOINT')!)).toEqual(['/nodejs/bin/node', 'dist/src/main.js']);
+  it('starts node, sized for memory, on the built dist/src/main.js in exec form, and the Deployment does not override it', () => {
+    expect(JSON.parse(arg('ENTRYPOINT')!)).toEqual([
+      '/nodejs/bin/node',
+      '--optimize-for-size',
+      'dist/src/main.js',
+    ]);
     expect(final.some((i) => i.op === 'CMD')).toBe(false);
     expect(manager.command).toBeUndefined();
     expect(manager.args).toBeUndefined();
