@@ -139,6 +139,16 @@ function alive(pid: number): boolean {
 /** The lock's owner has exited. An empty lock (pid 0) is being written: creating it and writing are two steps. */
 const staleLock = (owner: number): boolean => !Number.isInteger(owner) || (owner > 0 && !alive(owner));
 
+/** The pid in the lock file; 0 while its owner has created it and not yet written it; undefined once it is gone. */
+function lockOwner(): number | undefined {
+  try {
+    return Number(readFileSync(LOCK, 'utf8').trim());
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
 async function acquireLock(timeoutMs = 30 * 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (let told = false; ;) {
@@ -149,7 +159,8 @@ async function acquireLock(timeoutMs = 30 * 60_000): Promise<void> {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
-    const owner = Number(readFileSync(LOCK, 'utf8').trim());
+    const owner = lockOwner();
+    if (owner === undefined) continue; // released since: take it
     if (staleLock(owner)) rmSync(LOCK, { force: true });
     else if (Date.now() > deadline) throw new Error(`another node (process ${owner}) holds ${LOCK}`);
     else {
