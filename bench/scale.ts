@@ -69,7 +69,7 @@ async function operatorRun(): Promise<Record<string, unknown>> {
   const result = {
     convergeSeconds,
     apiServer,
-    operatorRequests: operatorRequests(await op.metrics()),
+    operatorRequests: operatorRequests(await Promise.race([op.metrics(), op.failed])),
     operatorWrites: writes.length,
     writesByResource: byResource(writes),
     peakRssMiB: op.rss().peak,
