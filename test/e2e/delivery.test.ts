@@ -1,13 +1,13 @@
 /**
  * The install paths, end to end. The Helm chart and the kustomize config render the same objects;
  * the chart's values schema refuses bad settings; everything the chart renders is accepted by a real
- * API server. Then the operator runs exactly as the image starts it (node dist/src/main.js), with the
+ * API server. Then the operator runs exactly as the image starts it (its ENTRYPOINT's flags and script), with the
  * Deployment's environment and the chart's ServiceAccount token, through tenant and service
  * scenarios. The API server's audit log records every request it makes: each must be allowed by
  * the permission table (src/controllers/permissions.ts) and every permission must be used.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { PERMISSIONS, permissionsFor, type RequestAttributes } from '../../src/controllers/permissions.js';
@@ -16,6 +16,7 @@ import type { KubeObject } from '../../src/runtime/types.js';
 import { startAuditedControlPlane, type AuditedControlPlane, type AuditEvent } from '../harness/audit.js';
 import { controlPlaneBinaries, type ControlPlane, type KubectlResult } from '../harness/controlplane.js';
 import { markRolledOut } from '../harness/rollout.js';
+import { imageEntrypoint } from '../../hack/operator-image.js';
 import { clientFor, conditionOf, eventually, getObject, ROOT, uniqueName } from './support.js';
 
 const CHART = `${ROOT}charts/secovia-operator`;
@@ -201,11 +202,12 @@ describe('the chart on a real API server, and the operator with its ServiceAccou
   }, 120_000);
 
   it('runs as the image starts it, with the chart ServiceAccount token, and elects itself leader', async () => {
-    const main = JSON.parse(
-      /^ENTRYPOINT (.+)$/m.exec(readFileSync(`${ROOT}Dockerfile`, 'utf8'))![1]!,
-    ) as string[];
-    expect(main).toEqual(['/nodejs/bin/node', 'dist/src/main.js']);
-    if (!existsSync(`${ROOT}${main[1]}`)) throw new Error(`${main[1]} is missing: run npm run build first`);
+    // The image's ENTRYPOINT: its Node.js, the flags it gives it, the script.
+    const [binary, ...args] = imageEntrypoint();
+    expect(binary).toBe('/nodejs/bin/node');
+    expect(args.at(-1)).toBe('dist/src/main.js');
+    if (!existsSync(`${ROOT}${args.at(-1)}`))
+      throw new Error(`${args.at(-1)} is missing: run npm run build first`);
     operatorToken = (
       await kubectl(['-n', NS, 'create', 'token', 'secovia-operator', '--duration=1h'])
     ).trim();
@@ -222,7 +224,7 @@ describe('the chart on a real API server, and the operator with its ServiceAccou
         e.value ?? fields[e.valueFrom!.fieldRef.fieldPath],
       ]),
     );
-    operator = spawn(process.execPath, [main[1]!], {
+    operator = spawn(process.execPath, args, {
       cwd: ROOT,
       env: {
         PATH: process.env.PATH,
