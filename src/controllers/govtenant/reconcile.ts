@@ -34,7 +34,13 @@ import {
   type TenantSettings,
 } from './desired.js';
 import { stopPods, wakeControllers } from './suspension.js';
-import { allowedRegistries, domainSuffixes, overlappingHolders, ownedDomains } from './guardrails.js';
+import {
+  allowedRegistries,
+  domainSuffixes,
+  overlappingHolders,
+  ownedDomains,
+  type OwnedDomains,
+} from './guardrails.js';
 
 /** Kinds the tenant owns inside its namespaces: watched for drift, pruned when no longer wanted. */
 const OWNED_KINDS: ResourceType[] = [
@@ -61,7 +67,6 @@ export interface TenantContext {
   owned: Map<string, Informer>;
   /** The same owned objects by namespace: prune looks at the tenant's namespaces only. */
   ownedIn: Map<string, NamespaceIndex>;
-  services: Informer;
   /** The catalog: the default image registries of a tenant are those of the classes it may use. */
   classes: Informer<GovServiceClass>;
   /** The operator's IngressClass, allowed by default. */
@@ -84,6 +89,8 @@ const createdByTenant = (ns: KubeObject, t: GovTenant): boolean =>
   isManaged(ns.metadata.labels) && ns.metadata.annotations?.[CREATED_BY_UID] === t.metadata.uid;
 
 export interface TenantIndexes {
+  /** GovServices by namespace. */
+  servicesIn: NamespaceIndex<GovService>;
   /** Namespaces by the uid of the tenant that created them. */
   namespacesByCreator: Index;
   /** Tenants by the namespace names their environments take. */
@@ -102,8 +109,13 @@ const domainsOf = (o?: KubeObject): string[] => (o?.spec as GovTenant['spec'])?.
 const allowedBy = (o?: KubeObject): string[] =>
   (o?.spec as GovTenant['spec'])?.network?.allowFromTenants ?? [];
 
-function tenantIndexes(tenants: Informer<GovTenant>, namespaces: Informer): TenantIndexes {
+function tenantIndexes(
+  tenants: Informer<GovTenant>,
+  namespaces: Informer,
+  services: Informer,
+): TenantIndexes {
   return {
+    servicesIn: new NamespaceIndex(services as Informer<GovService>),
     namespacesByCreator: new Index(namespaces, (ns) => {
       const uid = ns.metadata.annotations?.[CREATED_BY_UID];
       return uid ? [uid] : [];
@@ -166,7 +178,7 @@ export function tenantController(
   const classes = manager.informer<GovServiceClass>(resources.GovServiceClass);
   const log = manager.logger.child({ controller: 'govtenant' });
   const ownedIn = new Map([...owned].map(([kind, informer]) => [kind, new NamespaceIndex(informer)]));
-  const indexes = tenantIndexes(tenants, namespaces);
+  const indexes = tenantIndexes(tenants, namespaces, services);
   const ctx: TenantContext = {
     manager,
     settings,
@@ -174,7 +186,6 @@ export function tenantController(
     namespaces,
     owned,
     ownedIn,
-    services,
     classes,
     ingressClassName: settings.ingressClassName,
     indexes,
@@ -349,11 +360,9 @@ async function applyTenant(t: GovTenant, ctx: TenantContext, log: Logger): Promi
  * class's container port): what the ingress controller may reach there.
  */
 function exposedPorts(ctx: TenantContext, namespace: string): number[] {
-  const exposed = ctx.services.list(
-    (s) => s.metadata.namespace === namespace && !!(s.spec as GovService['spec'])?.host,
-  ) as GovService[];
-  return exposed
-    .filter((s) => s.spec!.exposure !== 'internal')
+  return ctx.indexes.servicesIn
+    .list(namespace)
+    .filter((s) => !!s.spec?.host && s.spec.exposure !== 'internal')
     .map((s) => ctx.classes.get(s.spec!.class))
     .filter((c): c is GovServiceClass => !!c?.spec)
     .map(classPortOf);
@@ -392,8 +401,7 @@ function namespaceGuardrails(t: GovTenant, ctx: TenantContext): NamespaceGuardra
 }
 
 /** Whether every allowed ingress domain is the tenant's, or which an elder tenant holds. */
-function domainsCondition(t: GovTenant, ctx: TenantContext): ConditionUpdate {
-  const { owned, conflicts } = ownedDomains(t, domainRivals(ctx, t));
+function domainsCondition(t: GovTenant, { owned, conflicts }: OwnedDomains): ConditionUpdate {
   const observedGeneration = t.metadata.generation;
   if (!conflicts.length)
     return {
@@ -664,7 +672,8 @@ async function writeStatus(t: GovTenant, ctx: TenantContext, out: TenantOutcome)
       appliedCondition(type, out, generation),
     ),
   ];
-  for (const c of [...updates, suspendedCondition(t), domainsCondition(t, ctx), ...staleCondition(t)])
+  const domains = ownedDomains(t, domainRivals(ctx, t));
+  for (const c of [...updates, suspendedCondition(t), domainsCondition(t, domains), ...staleCondition(t)])
     conditions = setCondition(conditions, c, now);
   conditions = setCondition(conditions, readyFrom(conditions, READY_TYPES, generation), now);
   const namespaces = new Set(out.namespaces);
@@ -674,8 +683,8 @@ async function writeStatus(t: GovTenant, ctx: TenantContext, out: TenantOutcome)
     conditions,
     namespaces: out.namespaces,
     environments: environmentsStatus(t, ctx),
-    services: ctx.services.list((s) => namespaces.has(s.metadata.namespace ?? '')).length,
-    ingressDomains: ownedDomains(t, domainRivals(ctx, t)).owned,
+    services: [...namespaces].reduce((n, ns) => n + ctx.indexes.servicesIn.list(ns).length, 0),
+    ingressDomains: domains.owned,
     retainedNamespaces: retainedNamespaces(ctx, t)
       .map((ns) => ns.metadata.name)
       .filter((name) => !namespaces.has(name))
