@@ -2,6 +2,7 @@
  * A controller: a primary informer and any number of watched informers feed one work queue whose
  * keys a bounded pool of workers reconciles, one reconcile per key at a time.
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { EventSource, InformerEventType } from './cache.js';
 import { isConflict } from './kube.js';
 import type { Logger } from './log.js';
@@ -151,7 +152,7 @@ export class Controller {
       // A reconcile that finds nothing to write never waits for I/O, and neither does a queue that
       // has keys: without this, a long queue would run as one chain of microtasks, holding back
       // timers (the Lease renewal) and watch events until it is empty (tens of seconds at scale).
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await nextTurn();
     }
   }
 
