@@ -305,7 +305,9 @@ export class Informer<T extends KubeObject = KubeObject> {
  * index holds nothing but a list of those objects per value. Create it before the informer starts.
  */
 export class Index<T extends KubeObject = KubeObject> {
-  private readonly byValue = new Map<string, T[]>();
+  // Sets, not arrays: a value that many objects share (a domain suffix, a cluster-scoped
+  // resource's empty namespace) must not cost a scan of all of them on every update.
+  private readonly byValue = new Map<string, Set<T>>();
 
   constructor(
     source: Informer<T>,
@@ -315,27 +317,26 @@ export class Index<T extends KubeObject = KubeObject> {
   }
 
   list(value: string): T[] {
-    return [...(this.byValue.get(value) ?? [])];
+    const objects = this.byValue.get(value);
+    return objects ? [...objects] : [];
   }
 
   private update(type: InformerEventType, obj: T, old?: T): void {
     // A delete after a re-list hands out the stored object itself.
     const replaced = type === 'add' ? undefined : (old ?? (type === 'delete' ? obj : undefined));
-    if (replaced) for (const value of new Set(this.values(replaced))) this.remove(value, replaced);
+    if (replaced) for (const value of this.values(replaced)) this.remove(value, replaced);
     if (type === 'delete') return;
-    for (const value of new Set(this.values(obj))) {
+    for (const value of this.values(obj)) {
       const objects = this.byValue.get(value);
-      if (objects) objects.push(obj);
-      else this.byValue.set(value, [obj]);
+      if (objects) objects.add(obj);
+      else this.byValue.set(value, new Set([obj]));
     }
   }
 
   private remove(value: string, obj: T): void {
     const objects = this.byValue.get(value);
-    const at = objects?.indexOf(obj) ?? -1;
-    if (at < 0) return;
-    objects!.splice(at, 1);
-    if (objects!.length === 0) this.byValue.delete(value);
+    if (!objects?.delete(obj)) return;
+    if (objects.size === 0) this.byValue.delete(value);
   }
 }
 

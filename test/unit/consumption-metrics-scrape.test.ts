@@ -49,3 +49,38 @@ test('a scrape of thousands of tenants leaves the event loop to timers between s
     stop();
   }
 });
+
+test('one scrape computes the series once, however long that takes', async () => {
+  const tenants: GovTenant[] = Array.from({ length: 50 }, (_, i) => tenant(`t${i}`));
+  // Each computation reads the tenants once and, on this clock, takes two seconds.
+  let clock = 0;
+  let computations = 0;
+  const slowTenants = {
+    list: () => {
+      computations++;
+      clock += 2000;
+      return tenants;
+    },
+  } as unknown as Informer<GovTenant>;
+  const stop = registerConsumptionMetrics({
+    manager: { isLeader: () => true },
+    tenants: slowTenants,
+    quotas: store([]),
+    namespaces: store([]),
+    services: store<GovService>([]),
+    ledgers: store<GovConsumption>([]),
+    now: () => Date.parse('2026-12-02T10:00:00Z'),
+    monotonic: () => clock,
+  });
+  try {
+    const text = await registry.metrics();
+    expect(text.match(/^secovia_country_tenants\{/gm)).toHaveLength(1);
+    expect(computations).toBe(1);
+    // The next scrape, a Prometheus interval later, sees the caches as they are then.
+    clock += 15_000;
+    await registry.metrics();
+    expect(computations).toBe(2);
+  } finally {
+    stop();
+  }
+});
