@@ -19,9 +19,15 @@ export interface EventSink {
 }
 
 const DEDUP_WINDOW_MS = 10 * 60_000;
+/** At most so many recent Events are remembered; the oldest are forgotten first. */
+const DEDUP_MAX = 10_000;
+/** Forgotten Events are dropped at most this often, in one pass. */
+const PRUNE_EVERY_MS = 60_000;
 
 export class EventRecorder implements EventSink {
+  /** When each recent Event was written, oldest first: an identical one within the window is not written again. */
   private readonly recent = new Map<string, number>();
+  private pruning?: NodeJS.Timeout;
   private readonly instance = process.env.POD_NAME ?? hostname();
 
   constructor(
@@ -35,11 +41,43 @@ export class EventRecorder implements EventSink {
     const key = `${obj.metadata.uid}|${type}|${reason}|${message}`;
     const now = Date.now();
     if ((this.recent.get(key) ?? 0) > now - DEDUP_WINDOW_MS) return;
+    this.recent.delete(key); // set again below, so that the map stays in the order of writing
     this.recent.set(key, now);
-    if (this.recent.size > 10_000) this.recent.clear();
+    this.prune(now);
+    for (const [oldest] of this.recent) {
+      if (this.recent.size <= DEDUP_MAX) break;
+      this.recent.delete(oldest);
+    }
+    this.schedulePrune();
     this.write(obj, type, reason, message).catch((e) =>
       this.log.warn('could not write event', { error: errorMessage(e), reason }),
     );
+  }
+
+  /** How many Events are remembered now. */
+  get remembered(): number {
+    return this.recent.size;
+  }
+
+  /** Forgets the Events written before the window: an operator at rest keeps none of them. */
+  private prune(now: number): void {
+    for (const [key, at] of this.recent) {
+      if (at > now - DEDUP_WINDOW_MS) break;
+      this.recent.delete(key);
+    }
+  }
+
+  private schedulePrune(): void {
+    if (this.pruning) return;
+    const oldest = this.recent.values().next();
+    if (oldest.done) return;
+    const due = Math.max(oldest.value + DEDUP_WINDOW_MS - Date.now(), PRUNE_EVERY_MS);
+    this.pruning = setTimeout(() => {
+      this.pruning = undefined;
+      this.prune(Date.now());
+      this.schedulePrune();
+    }, due);
+    this.pruning.unref();
   }
 
   private async write(obj: KubeObject, type: EventType, reason: string, message: string): Promise<void> {

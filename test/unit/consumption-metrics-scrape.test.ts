@@ -65,8 +65,8 @@ test('one scrape computes the series once, however long that takes', async () =>
   const stop = registerConsumptionMetrics({
     manager: { isLeader: () => true },
     tenants: slowTenants,
-    quotas: store([]),
-    namespaces: store([]),
+    quotas: store<KubeObject>([]),
+    namespaces: store<KubeObject>([]),
     services: store<GovService>([]),
     ledgers: store<GovConsumption>([]),
     now: () => Date.parse('2026-12-02T10:00:00Z'),
