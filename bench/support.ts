@@ -17,6 +17,7 @@ import {
 } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { KubeClient } from '../src/runtime/kube.js';
 import type { KubeObject } from '../src/runtime/types.js';
 import { startControlPlane, type ControlPlane } from '../test/harness/controlplane.js';
@@ -61,7 +62,13 @@ export async function benchPlane(opts: { controllerManager: boolean; node?: bool
   const auditDir = mkdtempSync(join(tmpdir(), 'secovia-audit-'));
   const auditLog = join(auditDir, 'audit.log');
   writeFileSync(join(auditDir, 'policy.yaml'), AUDIT_POLICY);
-  const audit = [`--audit-policy-file=${join(auditDir, 'policy.yaml')}`, `--audit-log-path=${auditLog}`];
+  const audit = [
+    `--audit-policy-file=${join(auditDir, 'policy.yaml')}`,
+    `--audit-log-path=${auditLog}`,
+    // 0 means the log library's default of 100 MB, after which the file is rotated and the writes
+    // counted from it are only the latest (N = 10 000 makes some 300 MB): one file, never rotated.
+    '--audit-log-maxsize=1000000',
+  ];
   // With a node (test/harness/node.ts): its own control plane, controller manager included.
   const { cp, node } = opts.node
     ? await startNodeCluster({ extraApiServerFlags: audit })
@@ -115,22 +122,39 @@ export interface AuditedWrite {
   code: number;
 }
 
+/** The write of an audit log line, if it is the operator's and its response was sent. */
+function auditedWrite(line: string): AuditedWrite | undefined {
+  const e = JSON.parse(line) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  if (e.stage !== 'ResponseComplete' || e.user?.username !== OPERATOR_USER) return undefined;
+  return {
+    at: Date.parse(e.requestReceivedTimestamp),
+    verb: e.verb,
+    resource: e.objectRef?.resource ?? '?',
+    subresource: e.objectRef?.subresource,
+    code: e.responseStatus?.code ?? 0,
+  };
+}
+
 /** The operator's writes that the API server recorded, optionally only those at or after `since`. */
 export function operatorWrites(auditLog: string, since = 0): AuditedWrite[] {
   if (!existsSync(auditLog)) return [];
-  return readFileSync(auditLog, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as Record<string, any>) // eslint-disable-line @typescript-eslint/no-explicit-any
-    .filter((e) => e.stage === 'ResponseComplete' && e.user?.username === OPERATOR_USER)
-    .map((e) => ({
-      at: Date.parse(e.requestReceivedTimestamp),
-      verb: e.verb,
-      resource: e.objectRef?.resource ?? '?',
-      subresource: e.objectRef?.subresource,
-      code: e.responseStatus?.code ?? 0,
-    }))
-    .filter((w) => w.at >= since);
+  // Read in pieces and parse only the operator's lines: the log of a large run is longer than a string may be.
+  const writes: AuditedWrite[] = [];
+  const fd = openSync(auditLog, 'r');
+  const chunk = Buffer.alloc(16 * 2 ** 20);
+  const utf8 = new StringDecoder('utf8'); // a character cut between two pieces stays whole
+  let rest = '';
+  try {
+    for (let n; (n = readSync(fd, chunk, 0, chunk.length, null)) > 0;) {
+      const lines = (rest + utf8.write(chunk.subarray(0, n))).split('\n');
+      rest = lines.pop()!;
+      const mine = lines.filter((line) => line.includes(OPERATOR_USER)).map(auditedWrite);
+      writes.push(...mine.filter((w): w is AuditedWrite => !!w && w.at >= since));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return writes;
 }
 
 /** Writes by resource (and subresource), such as {"govtenants/status": 12, "events": 40}. */
