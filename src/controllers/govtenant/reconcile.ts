@@ -471,24 +471,26 @@ export function changeEvents(
     const [verb, kind] = change.split(' ') as [string, string];
     byVerb.set(verb, [...(byVerb.get(verb) ?? []), [kind, objects]]);
   }
-  const events: { reason: string; message: string }[] = [];
-  for (const [verb, kinds] of byVerb) {
-    const reason = `Objects${verb}`;
-    let message = '';
-    for (const [kind, objects] of kinds) {
-      let kindStarted = false;
-      for (const o of objects) {
-        const piece = kindStarted ? `, ${o}` : `${message ? '; ' : `${verb} `}${kind} ${o}`;
-        if (message && message.length + piece.length > EVENT_MESSAGE_BUDGET) {
-          events.push({ reason, message });
-          message = `${verb} ${kind} ${o}`;
-        } else message += piece;
-        kindStarted = true;
-      }
-    }
-    if (message) events.push({ reason, message });
+  return [...byVerb].flatMap(([verb, kinds]) =>
+    verbMessages(verb, kinds).map((message) => ({ reason: `Objects${verb}`, message })),
+  );
+}
+
+/** "Created Namespace a, b; NetworkPolicy c, ...", in as many messages as the budget needs. */
+function verbMessages(verb: string, kinds: [string, readonly string[]][]): string[] {
+  const messages: string[] = [];
+  let message = '';
+  for (const [kind, objects] of kinds) {
+    objects.forEach((o, i) => {
+      const piece = i > 0 ? `, ${o}` : `${message ? '; ' : `${verb} `}${kind} ${o}`;
+      if (message && message.length + piece.length > EVENT_MESSAGE_BUDGET) {
+        messages.push(message);
+        message = `${verb} ${kind} ${o}`;
+      } else message += piece;
+    });
   }
-  return events;
+  if (message) messages.push(message);
+  return messages;
 }
 
 /** Deletes managed objects of this tenant, in its active namespaces, that the spec no longer asks for. */
