@@ -304,10 +304,14 @@ export class Informer<T extends KubeObject = KubeObject> {
  * one; an update or a delete names the stored object it replaces, found here by identity, so the
  * index holds nothing but a list of those objects per value. Create it before the informer starts.
  */
+/** Above this many objects a value's list becomes a set; below it an array costs a fifth of the memory. */
+const INDEX_SET_FROM = 32;
+
 export class Index<T extends KubeObject = KubeObject> {
-  // Sets, not arrays: a value that many objects share (a domain suffix, a cluster-scoped
-  // resource's empty namespace) must not cost a scan of all of them on every update.
-  private readonly byValue = new Map<string, Set<T>>();
+  // Most values are held by one object or a few (a namespace, a uid): a small array each. A value
+  // that many share (a domain suffix, a cluster-scoped resource's empty namespace) is a set, so that
+  // an update does not scan all of them.
+  private readonly byValue = new Map<string, T[] | Set<T>>();
 
   constructor(
     source: Informer<T>,
@@ -324,19 +328,26 @@ export class Index<T extends KubeObject = KubeObject> {
   private update(type: InformerEventType, obj: T, old?: T): void {
     // A delete after a re-list hands out the stored object itself.
     const replaced = type === 'add' ? undefined : (old ?? (type === 'delete' ? obj : undefined));
-    if (replaced) for (const value of this.values(replaced)) this.remove(value, replaced);
+    if (replaced) for (const value of new Set(this.values(replaced))) this.remove(value, replaced);
     if (type === 'delete') return;
-    for (const value of this.values(obj)) {
-      const objects = this.byValue.get(value);
-      if (objects) objects.add(obj);
-      else this.byValue.set(value, new Set([obj]));
-    }
+    for (const value of new Set(this.values(obj))) this.add(value, obj);
+  }
+
+  private add(value: string, obj: T): void {
+    const objects = this.byValue.get(value);
+    if (!objects) this.byValue.set(value, [obj]);
+    else if (!Array.isArray(objects)) objects.add(obj);
+    else if (objects.push(obj) > INDEX_SET_FROM) this.byValue.set(value, new Set(objects));
   }
 
   private remove(value: string, obj: T): void {
     const objects = this.byValue.get(value);
-    if (!objects?.delete(obj)) return;
-    if (objects.size === 0) this.byValue.delete(value);
+    if (!objects) return;
+    if (Array.isArray(objects)) {
+      const at = objects.indexOf(obj);
+      if (at >= 0) objects.splice(at, 1);
+    } else objects.delete(obj);
+    if ((Array.isArray(objects) ? objects.length : objects.size) === 0) this.byValue.delete(value);
   }
 }
 

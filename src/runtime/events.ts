@@ -1,4 +1,5 @@
 /** Kubernetes Events for what the operator did, so `kubectl describe` tells the audit story. */
+import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { KubeClient } from './kube.js';
 import type { Logger } from './log.js';
@@ -19,8 +20,8 @@ export interface EventSink {
 }
 
 const DEDUP_WINDOW_MS = 10 * 60_000;
-/** At most so many recent Events are remembered; the oldest are forgotten first. */
-const DEDUP_MAX = 10_000;
+/** At most so many recent Events are remembered, the oldest forgotten first (client-go's correlator keeps 4096). */
+const DEDUP_MAX = 4096;
 /** Forgotten Events are dropped at most this often, in one pass. */
 const PRUNE_EVERY_MS = 60_000;
 
@@ -38,7 +39,8 @@ export class EventRecorder implements EventSink {
 
   /** Fire and forget: an event that cannot be written is logged, never fails a reconcile. */
   record(obj: KubeObject, type: EventType, reason: string, message: string): void {
-    const key = `${obj.metadata.uid}|${type}|${reason}|${message}`;
+    // A digest, not the text: a message can be a kilobyte long, and thousands are remembered.
+    const key = createHash('sha256').update(`${obj.metadata.uid}|${type}|${reason}|${message}`).digest('base64url'); // prettier-ignore
     const now = Date.now();
     if ((this.recent.get(key) ?? 0) > now - DEDUP_WINDOW_MS) return;
     this.recent.delete(key); // set again below, so that the map stays in the order of writing

@@ -124,3 +124,35 @@ it('an index lists an object once under each of its values, through updates that
   expect(byHost.list('y')).toEqual([inf.get('a', 'n')]);
   expect(byHost.list('z')).toEqual([inf.get('a', 'n')]);
 });
+
+it('a value shared by many objects lists each once, in order, through adds, moves and deletes', () => {
+  type Handler = (type: 'add' | 'update' | 'delete', obj: KubeObject, old?: KubeObject) => void;
+  const handlers: Handler[] = [];
+  const source = { onEvent: (h: Handler) => handlers.push(h) } as unknown as Informer;
+  const byZone = new Index(source, (o) => [(o.spec as { zone: string }).zone]);
+  const store = new Map<string, KubeObject>();
+  const emit = (type: 'add' | 'update' | 'delete', name: string, zone: string): void => {
+    const obj = { apiVersion: 'v1', kind: 'X', metadata: { name }, spec: { zone } } as KubeObject;
+    const old = store.get(name);
+    if (type === 'delete') store.delete(name);
+    else store.set(name, obj);
+    handlers.forEach((h) => h(type, obj, old));
+  };
+  // Many more than a small list holds: the value's list grows past it and shrinks back.
+  for (let i = 0; i < 200; i++) emit('add', `o${i}`, 'eu');
+  for (let i = 0; i < 200; i += 2) emit('update', `o${i}`, i % 4 === 0 ? 'eu' : 'asia');
+  for (let i = 1; i < 200; i += 2) emit('delete', `o${i}`, 'eu');
+  const scan = (zone: string): string[] =>
+    [...store.values()].filter((o) => (o.spec as { zone: string }).zone === zone).map((o) => o.metadata.name);
+  expect(
+    byZone
+      .list('eu')
+      .map((o) => o.metadata.name)
+      .sort(),
+  ).toEqual(scan('eu').sort());
+  expect(byZone.list('asia').map((o) => o.metadata.name)).toEqual(scan('asia'));
+  expect(byZone.list('eu')).toHaveLength(50);
+  for (const o of store.values()) emit('delete', o.metadata.name, (o.spec as { zone: string }).zone);
+  expect(byZone.list('eu')).toEqual([]);
+  expect(byZone.list('asia')).toEqual([]);
+});
