@@ -297,16 +297,16 @@ export class Informer<T extends KubeObject = KubeObject> {
   }
 }
 
+/** Above this many objects a value's list becomes a set; below it an array costs a fifth of the memory. */
+const INDEX_SET_FROM = 32;
+
 /**
  * Objects of an informer by the values a function gives each (its namespace, a field such as a
  * host): a lookup instead of a scan of the whole cache (with a thousand tenants a scan per reconcile
  * made convergence quadratic). Kept from the informer's events, every change of its store being
  * one; an update or a delete names the stored object it replaces, found here by identity, so the
- * index holds nothing but a list of those objects per value. Create it before the informer starts.
+ * index holds nothing but those objects per value. Create it before the informer starts.
  */
-/** Above this many objects a value's list becomes a set; below it an array costs a fifth of the memory. */
-const INDEX_SET_FROM = 32;
-
 export class Index<T extends KubeObject = KubeObject> {
   // Most values are held by one object or a few (a namespace, a uid): a small array each. A value
   // that many share (a domain suffix, a cluster-scoped resource's empty namespace) is a set, so that
