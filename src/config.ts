@@ -1,5 +1,5 @@
 /** Operator settings from flags and environment variables, validated with one clear message per mistake. */
-import { parseArgs } from 'node:util';
+import { util } from './runtime/builtins.js';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { LogLevel } from './runtime/log.js';
@@ -100,9 +100,9 @@ function suffix(raw: string): string {
 
 /** Parses argv (without node and script) and env. Throws UsageError with a one-line message. */
 export function parseSettings(argv: string[], env: NodeJS.ProcessEnv): Settings | 'help' {
-  let values: ReturnType<typeof parseArgs<{ options: typeof options }>>['values'];
+  let values: ReturnType<typeof util.parseArgs<{ options: typeof options }>>['values'];
   try {
-    values = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
+    values = util.parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
   } catch (e) {
     throw new UsageError((e as Error).message.split('\n')[0] ?? 'bad arguments');
   }

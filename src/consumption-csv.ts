@@ -1,6 +1,7 @@
 /** `secovia-operator consumption-csv`: one month of the consumption ledger as CSV on stdout. */
-import { parseArgs } from 'node:util';
-import { API_VERSION, MONTH, type GovConsumption } from './api/index.js';
+import { util } from './runtime/builtins.js';
+import { API_VERSION, MONTH } from './api/constants.js';
+import type { GovConsumption } from './api/index.js';
 import { CSV_GROUPINGS, consumptionCsv, type CsvGrouping } from './controllers/consumption/csv.js';
 import { MONTH_LABEL } from './controllers/consumption/records.js';
 import type { KubeClient } from './runtime/kube.js';
@@ -26,7 +27,7 @@ export interface CsvRequest {
 export function parseCsvArgs(argv: string[]): CsvRequest | 'help' {
   let values;
   try {
-    values = parseArgs({
+    values = util.parseArgs({
       args: argv,
       options: { month: { type: 'string' }, by: { type: 'string' }, kubeconfig: { type: 'string' }, help: { type: 'boolean' } }, // prettier-ignore
       strict: true,

@@ -1,6 +1,6 @@
 /** Kind definitions and their CustomResourceDefinitions: zod 4 JSON schema made structural for the API server. */
 import { z } from 'zod';
-import { API_VERSION, GROUP, VERSION } from './group.js';
+import { API_VERSION, GROUP, VERSION, type KindNames } from './constants.js';
 
 export interface PrinterColumn {
   name: string;
@@ -18,12 +18,7 @@ export interface Validation {
   reason?: 'FieldValueInvalid' | 'FieldValueForbidden' | 'FieldValueRequired' | 'FieldValueDuplicate';
 }
 
-export interface KindDefinition {
-  kind: string;
-  plural: string;
-  singular: string;
-  shortNames: string[];
-  scope: 'Cluster' | 'Namespaced';
+export interface KindDefinition extends KindNames {
   spec: z.ZodType;
   status: z.ZodType;
   printerColumns: PrinterColumn[];

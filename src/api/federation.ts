@@ -18,6 +18,7 @@ import {
   withRules,
 } from './common.js';
 import type { KindDefinition } from './crd.js';
+import { kindNames } from './constants.js';
 import { containerLimits, resourceQuota } from './govtenant.js';
 
 const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
@@ -184,11 +185,7 @@ export type FederationStatus = z.infer<typeof federationStatus>;
 export type Federation = KubeObject<FederationSpec, FederationStatus>;
 
 export const federationDefinition: KindDefinition = {
-  kind: 'Federation',
-  plural: 'federations',
-  singular: 'federation',
-  shortNames: ['fed'],
-  scope: 'Cluster',
+  ...kindNames.Federation,
   description:
     'Federation is the membership of this cluster in a federation of sovereign clusters: what it exports to each peer and what it imports, read-only, from them.',
   spec: federationSpec,

@@ -3,8 +3,7 @@ import { z } from 'zod';
 import type { KubeObject } from '../runtime/types.js';
 import { ageColumn, count, countryCode, dnsLabel, statusWith, timestamp } from './common.js';
 import type { KindDefinition } from './crd.js';
-
-export const MONTH = /^[0-9]{4}-(0[1-9]|1[0-2])$/;
+import { kindNames, MONTH } from './constants.js';
 
 const amount = (description: string) => z.number().min(0).describe(description);
 
@@ -84,11 +83,7 @@ const column = (name: string, type: 'string' | 'number', jsonPath: string, descr
 });
 
 export const govConsumptionDefinition: KindDefinition = {
-  kind: 'GovConsumption',
-  plural: 'govconsumptions',
-  singular: 'govconsumption',
-  shortNames: ['gcons'],
-  scope: 'Cluster',
+  ...kindNames.GovConsumption,
   description:
     'GovConsumption is the ledger of one GovTenant for one calendar month (UTC): reserved CPU, memory and storage and GovService plan-hours, sampled by the operator. Named <tenant>-<yyyy-mm>; a record of what a federation member reported for a tenant of this cluster that runs there is named <tenant>-<yyyy-mm>.<member>.',
   spec: govConsumptionSpec,

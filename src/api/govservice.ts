@@ -14,21 +14,13 @@ import {
   withRules,
 } from './common.js';
 import type { KindDefinition } from './crd.js';
-
-/**
- * Longest GovService name: it is the name of its Service (a DNS-1035 label) and the value of the
- * labels app.kubernetes.io/instance and gov.secovia.eu/service on everything it owns (at most 63).
- * Every other derived name is a DNS subdomain of at most 253 characters, where the longest,
- * `<name>-ingress-controller` (82) and `<name>-parameters` (74), fit easily.
- */
-export const MAX_SERVICE_NAME = 63;
-/**
- * Bounds of spec.parameters. The CRD holds the number of keys (maxProperties); the API server's CEL
- * cannot see inside preserved unknown fields, so the operator checks depth and size (InvalidParameters).
- */
-export const MAX_PARAMETERS = 64;
-export const MAX_PARAMETERS_DEPTH = 8;
-export const MAX_PARAMETERS_BYTES = 64 * 1024;
+import {
+  kindNames,
+  MAX_PARAMETERS,
+  MAX_PARAMETERS_BYTES,
+  MAX_PARAMETERS_DEPTH,
+  MAX_SERVICE_NAME,
+} from './constants.js';
 
 export const govServiceSpec = withRules(
   z.object({
@@ -79,11 +71,7 @@ export type GovServiceStatus = z.infer<typeof govServiceStatus>;
 export type GovService = KubeObject<GovServiceSpec, GovServiceStatus>;
 
 export const govServiceDefinition: KindDefinition = {
-  kind: 'GovService',
-  plural: 'govservices',
-  singular: 'govservice',
-  shortNames: ['gs'],
-  scope: 'Namespaced',
+  ...kindNames.GovService,
   description:
     'GovService is an instance of a GovServiceClass that a tenant runs in one of its environment namespaces.',
   spec: govServiceSpec,

@@ -18,6 +18,7 @@ import {
   withRules,
 } from './common.js';
 import type { KindDefinition } from './crd.js';
+import { kindNames } from './constants.js';
 
 /** A repository without tag or digest: registry host (optional port) and path. */
 const IMAGE_REPOSITORY = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[0-9]+)?(\/[a-z0-9]+([._-]+[a-z0-9]+)*)+$/;
@@ -145,11 +146,7 @@ export type GovServiceClassStatus = z.infer<typeof govServiceClassStatus>;
 export type GovServiceClass = KubeObject<GovServiceClassSpec, GovServiceClassStatus>;
 
 export const govServiceClassDefinition: KindDefinition = {
-  kind: 'GovServiceClass',
-  plural: 'govserviceclasses',
-  singular: 'govserviceclass',
-  shortNames: ['gsc'],
-  scope: 'Cluster',
+  ...kindNames.GovServiceClass,
   description:
     'GovServiceClass is a SaaS service of the catalog (permits, registries, payments, identity, messaging) with its image, versions and plans.',
   spec: govServiceClassSpec,

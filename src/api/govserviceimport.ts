@@ -11,6 +11,7 @@ import {
   statusWith,
 } from './common.js';
 import type { KindDefinition } from './crd.js';
+import { kindNames } from './constants.js';
 
 /** A link that a person or a program will follow: https only, a host, no white space or quotes. */
 const HTTPS_URL = /^https:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?(\/[^\s"'<>\\]*)?$/;
@@ -43,11 +44,7 @@ export type GovServiceImportSpec = z.infer<typeof govServiceImportSpec>;
 export type GovServiceImport = KubeObject<GovServiceImportSpec, z.infer<typeof govServiceImportStatus>>;
 
 export const govServiceImportDefinition: KindDefinition = {
-  kind: 'GovServiceImport',
-  plural: 'govserviceimports',
-  singular: 'govserviceimport',
-  shortNames: ['gsi'],
-  scope: 'Namespaced',
+  ...kindNames.GovServiceImport,
   description:
     'GovServiceImport lists a federated GovService of another member in the namespace of its imported tenant: origin, URL, class, version and classification.',
   spec: govServiceImportSpec,

@@ -19,6 +19,7 @@ import {
   withRules,
 } from './common.js';
 import type { KindDefinition } from './crd.js';
+import { kindNames, SERVICE_TYPES } from './constants.js';
 
 /** X-Road member identifiers: INSTANCE/CLASS/MEMBER[/SUBSYSTEM]. */
 const OFFICIAL_ID = /^[A-Za-z0-9'()+,.=?-]+(\/[A-Za-z0-9'()+,.=?-]+){2,3}$/;
@@ -29,8 +30,6 @@ const LABEL_KEY = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.
 const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
 const CIDR = /^[0-9A-Fa-f.:]+\/[0-9]{1,3}$/;
 const isCidr = (v: string): boolean => z.union([z.cidrv4(), z.cidrv6()]).safeParse(v).success;
-/** Service types a tenant may allow, in the order the namespace label lists them. */
-export const SERVICE_TYPES = ['ClusterIP', 'NodePort', 'LoadBalancer'] as const;
 
 export const resourceQuota = z.object({
   cpu: quantity('CPU that the pods of one environment may use in total, such as "16" or 500m.').optional(),
@@ -322,11 +321,7 @@ export type GovTenantStatus = z.infer<typeof govTenantStatus>;
 export type GovTenant = KubeObject<GovTenantSpec, GovTenantStatus>;
 
 export const govTenantDefinition: KindDefinition = {
-  kind: 'GovTenant',
-  plural: 'govtenants',
-  singular: 'govtenant',
-  shortNames: ['gt'],
-  scope: 'Cluster',
+  ...kindNames.GovTenant,
   description:
     'GovTenant is a public administration using the shared cloud: its identity, environments (namespaces), quota, access, network isolation and data residency.',
   spec: govTenantSpec,

@@ -15,7 +15,7 @@ export * from './govservice.js';
 export * from './govserviceclass.js';
 export * from './govserviceimport.js';
 export * from './govtenant.js';
-export * from './group.js';
+export * from './constants.js';
 
 export const kindDefinitions: KindDefinition[] = [
   govTenantDefinition,

@@ -1,6 +1,6 @@
 /** The CRD files as text, so that the generator writes them and a test compares them. */
 import { stringify } from 'yaml';
-import { GROUP } from './group.js';
+import { GROUP } from './constants.js';
 import { crdFor } from './crd.js';
 import { kindDefinitions } from './index.js';
 

@@ -1,5 +1,5 @@
 /** Every controller the operator runs, and what the runtime must know of the operator to run them. */
-import { GROUP } from '../api/index.js';
+import { GROUP } from '../api/constants.js';
 import type { Settings } from '../config.js';
 import type { Manager, ManagerOptions } from '../runtime/manager.js';
 import { consumptionController, type ConsumptionSettings } from './consumption/reconcile.js';

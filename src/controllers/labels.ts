@@ -1,5 +1,5 @@
 /** Labels and annotations the operator puts on what it manages: one place, so selectors and builders agree. */
-import { GROUP } from '../api/index.js';
+import { GROUP } from '../api/constants.js';
 
 export const MANAGED_BY = 'app.kubernetes.io/managed-by';
 export const OPERATOR = 'secovia-operator';

@@ -4,7 +4,7 @@
  * the operator really makes. No wildcards; a verb is here because a code path sends it.
  */
 import { TENANT_ADMIN_ROLE, TENANT_VIEWER_ROLE } from './govtenant/desired.js';
-import { GROUP } from '../api/index.js';
+import { GROUP } from '../api/constants.js';
 
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'bind';
 

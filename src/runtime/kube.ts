@@ -4,8 +4,9 @@
  * written (server-side apply) and watch streams are under our control (bookmarks, watchdog).
  */
 import { setMaxListeners } from 'node:events';
-import http from 'node:http';
+import type { Agent, ClientRequest, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import https from 'node:https';
+import { http } from './builtins.js';
 import { authenticator, loadConnection, type Authenticator, type LoadOptions } from './kubeconfig.js';
 import { restClientRequestDuration, restClientRequests } from './metrics.js';
 
@@ -173,7 +174,7 @@ export function buildPath(path: string, query?: Query): string {
 
 export class KubeClient {
   private readonly url: URL;
-  private readonly agent: http.Agent;
+  private readonly agent: Agent;
   private readonly budget?: TokenBucket;
   /** Aborted when this process must stop talking to the API server at once (leader lease lost). */
   private readonly fence = new AbortController();
@@ -308,7 +309,7 @@ export class KubeClient {
     method: string,
     pathAndQuery: string,
     o: { contentType?: string; contentLength?: number; timeoutMs?: number; signal?: AbortSignal },
-  ): Promise<http.ClientRequest> {
+  ): Promise<ClientRequest> {
     if (this.fence.signal.aborted) throw this.fence.signal.reason;
     // A peer's budget: a hostile peer that ends every request at once is not asked again at once.
     const wait = this.budget?.reserve() ?? 0;
@@ -316,8 +317,8 @@ export class KubeClient {
     const options: https.RequestOptions = { headers: {} };
     // Re-read credentials on every request: tokens rotate (projected service account tokens, exec plugins).
     await this.auth.applyToHTTPSOptions(options);
-    const headers: http.OutgoingHttpHeaders = {
-      ...(options.headers as http.OutgoingHttpHeaders),
+    const headers: OutgoingHttpHeaders = {
+      ...(options.headers as OutgoingHttpHeaders),
       accept: 'application/json',
       'user-agent': this.userAgent,
     };
@@ -344,10 +345,10 @@ export class KubeClient {
     return req;
   }
 
-  private tlsAgentCache?: { key: string; agent: http.Agent };
+  private tlsAgentCache?: { key: string; agent: Agent };
 
   /** One keep-alive agent per distinct TLS material (it changes only when credentials files rotate). */
-  private tlsAgent(o: https.RequestOptions): http.Agent {
+  private tlsAgent(o: https.RequestOptions): Agent {
     if (this.url.protocol !== 'https:') return this.agent;
     const key = [o.ca, o.cert, o.key, o.rejectUnauthorized, o.servername].map(String).join('|');
     if (this.tlsAgentCache?.key !== key) {
@@ -370,7 +371,7 @@ export class KubeClient {
 }
 
 /** The body of a response, refused (and its connection closed) once it grows past maxBytes. */
-async function readBody(res: http.IncomingMessage, maxBytes = Infinity, what = 'response'): Promise<string> {
+async function readBody(res: IncomingMessage, maxBytes = Infinity, what = 'response'): Promise<string> {
   if (Number(res.headers['content-length'] ?? 0) > maxBytes) {
     res.destroy();
     throw tooLarge(what, maxBytes, 'the body');
@@ -395,7 +396,7 @@ const afterExchange = (): void => undefined;
  * socket lives, so no listener of ours stays on the request to keep a body reachable too.
  */
 async function exchange(
-  req: http.ClientRequest,
+  req: ClientRequest,
   maxBytes: number | undefined,
   what: string,
 ): Promise<{ status: number; text: string }> {
@@ -403,10 +404,10 @@ async function exchange(
   // Plain listeners, removed at the end: an AbortController per request would create (and throw
   // away) an AbortError with its stack for every request.
   let onError!: (e: Error) => void;
-  let onResponse!: (res: http.IncomingMessage) => void;
+  let onResponse!: (res: IncomingMessage) => void;
   const failed = new Promise<never>((_, reject) => (onError = reject));
   failed.catch(afterExchange);
-  const response = new Promise<http.IncomingMessage>((resolve) => (onResponse = resolve));
+  const response = new Promise<IncomingMessage>((resolve) => (onResponse = resolve));
   req.once('error', onError);
   req.once('response', onResponse);
   try {

@@ -5,7 +5,7 @@
  * something to authenticate (exec plugins, auth providers) or goes through a proxy.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import { existsSync, readFileSync } from 'node:fs';
+import { fs } from './builtins.js';
 import type https from 'node:https';
 import { isIPv6 } from 'node:net';
 import { homedir } from 'node:os';
@@ -54,7 +54,7 @@ export const REREAD_MS = 60_000;
 function fileContent(path: string): () => Buffer {
   let read: { at: number; content: Buffer } | undefined;
   return () => {
-    if (!read || Date.now() - read.at >= REREAD_MS) read = { at: Date.now(), content: readFileSync(path) };
+    if (!read || Date.now() - read.at >= REREAD_MS) read = { at: Date.now(), content: fs.readFileSync(path) };
     return read.content;
   };
 }
@@ -96,7 +96,7 @@ function entries(doc: Fields, list: string, body: string, dir: string): Entry[] 
 }
 
 function readKubeconfig(path: string): Kubeconfig {
-  const doc = (parse(readFileSync(path, 'utf8')) ?? {}) as Fields;
+  const doc = (parse(fs.readFileSync(path, 'utf8')) ?? {}) as Fields;
   const dir = dirname(resolve(path));
   const current = doc['current-context'];
   return {
@@ -203,10 +203,10 @@ export function loadConnection(opts: LoadOptions = {}): Connection {
   const env = opts.env ?? process.env;
   const paths = opts.kubeconfig ? [opts.kubeconfig] : (env.KUBECONFIG ?? '').split(delimiter).filter(Boolean);
   const home = `${env.HOME ?? homedir()}/.kube/config`;
-  if (!paths.length && existsSync(home)) paths.push(home);
+  if (!paths.length && fs.existsSync(home)) paths.push(home);
   if (paths.length) return fromKubeconfigs(paths, (server) => withLibrary(opts.kubeconfig, server));
   const dir = opts.serviceAccountDir ?? SERVICE_ACCOUNT_DIR;
-  if (existsSync(`${dir}/token`)) return inCluster(env, dir);
+  if (fs.existsSync(`${dir}/token`)) return inCluster(env, dir);
   throw new Error(
     'no kubeconfig (--kubeconfig, KUBECONFIG, ~/.kube/config) and no in-cluster service account',
   );

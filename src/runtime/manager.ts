@@ -3,9 +3,10 @@
  * keep warm caches), controllers that start only while this replica holds the leader lease,
  * probes and metrics servers, and an orderly shutdown.
  */
-import http from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Applier, type ApplyOptions } from './apply.js';
+import { http } from './builtins.js';
 import { Informer } from './cache.js';
 import type { Controller } from './controller.js';
 import { EventRecorder, type EventReporter } from './events.js';
@@ -50,7 +51,7 @@ export class Manager {
   readonly events: EventRecorder;
   private readonly informerMap = new Map<string, Informer>();
   private readonly controllers: Controller[] = [];
-  private readonly servers: http.Server[] = [];
+  private readonly servers: Server[] = [];
   private readonly stopHooks: (() => Promise<void>)[] = [];
   private elector?: LeaderElector;
   private controllersStarted = false;
@@ -209,7 +210,7 @@ export class Manager {
     return inf.get(name, namespace);
   }
 
-  private serve(port: number, kind: 'metrics' | 'health'): Promise<http.Server> {
+  private serve(port: number, kind: 'metrics' | 'health'): Promise<Server> {
     const server = http.createServer((req, res) => void this.handle(kind, req, res));
     return new Promise((resolve, reject) => {
       server.once('error', reject);
@@ -220,11 +221,7 @@ export class Manager {
     });
   }
 
-  private async handle(
-    kind: 'metrics' | 'health',
-    req: http.IncomingMessage,
-    res: http.ServerResponse,
-  ): Promise<void> {
+  private async handle(kind: 'metrics' | 'health', req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
     if (kind === 'metrics' && path === '/metrics') {
       res.writeHead(200, { 'content-type': registry.contentType }).end(await registry.metrics());

@@ -8,10 +8,10 @@ import type { Federation, GovTenant } from '../../src/api/index.js';
 import { federationSpec, govTenantSpec } from '../../src/api/index.js';
 import {
   importPlan,
-  reservedNamespaces,
   type ExportDocument,
   type LocalView,
 } from '../../src/controllers/federation/exchange.js';
+import { reservedNamespaces } from '../../src/controllers/federation/names.js';
 import { environmentObjects, namespaceName } from '../../src/controllers/govtenant/desired.js';
 
 const NAMES = ['hu-budapest', 'hu-szeged', 'ingress', 'kube', 'default', 'secovia', 'mk-skopje', 'mk-ohrid'];

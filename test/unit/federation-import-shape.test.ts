@@ -9,10 +9,10 @@ import {
   exportFor,
   exportedTenantSpec,
   importPlan,
-  reservedNamespaces,
   type ExportDocument,
   type LocalView,
 } from '../../src/controllers/federation/exchange.js';
+import { reservedNamespaces } from '../../src/controllers/federation/names.js';
 import { checkService } from '../../src/controllers/govservice/checks.js';
 
 const HOSTILE_SPEC = govTenantSpec.parse({

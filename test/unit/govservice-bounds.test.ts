@@ -1,5 +1,6 @@
 /** Bounds of a GovService: its name (CRD rules) and its parameters (CRD keys, operator depth and size). */
-import { govServiceDefinition, MAX_PARAMETERS, MAX_PARAMETERS_BYTES } from '../../src/api/govservice.js';
+import { MAX_PARAMETERS, MAX_PARAMETERS_BYTES } from '../../src/api/constants.js';
+import { govServiceDefinition } from '../../src/api/govservice.js';
 import { govServiceSpec } from '../../src/api/index.js';
 import { depthOf, parametersBoundsProblem } from '../../src/controllers/govservice/checks.js';
 

@@ -1,11 +1,6 @@
 /** Pure mapping between the cluster and the ledger: observed rates, ledger objects, their status. */
-import {
-  API_VERSION,
-  type GovConsumption,
-  type GovConsumptionStatus,
-  type GovService,
-  type GovTenant,
-} from '../../api/index.js';
+import { API_VERSION } from '../../api/constants.js';
+import type { GovConsumption, GovConsumptionStatus, GovService, GovTenant } from '../../api/index.js';
 import { quantityValue } from '../../runtime/apply.js';
 import { setCondition, type ConditionUpdate } from '../../runtime/conditions.js';
 import type { KubeObject } from '../../runtime/types.js';

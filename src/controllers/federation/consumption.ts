@@ -8,7 +8,8 @@
  * its own objects, the reported names serving only to look them up.
  */
 import { z } from 'zod';
-import { API_VERSION, MONTH, type Federation, type GovConsumption, type GovTenant } from '../../api/index.js';
+import { API_VERSION, MONTH } from '../../api/constants.js';
+import type { Federation, GovConsumption, GovTenant } from '../../api/index.js';
 import { monthOf, nextMonthStart } from '../consumption/ledger.js';
 import { ledgerName, MONTH_LABEL, round } from '../consumption/records.js';
 import { COUNTRY, FEDERATION, MANAGED_BY, OPERATOR, ORIGIN_MEMBER, REPORTED_BY, TENANT } from '../labels.js';

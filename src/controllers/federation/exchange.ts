@@ -21,6 +21,7 @@ import { namespaceName } from '../govtenant/desired.js';
 import { serviceUrl } from '../govservice/desired.js';
 import { FEDERATION, MANAGED_BY, OPERATOR, ORIGIN_COUNTRY, ORIGIN_MEMBER, STALE_SINCE } from '../labels.js';
 import { consumptionFor, reportedConsumption, type ReportInput, type ReportPlan } from './consumption.js';
+import { EXPORT_KIND, exportName } from './names.js';
 
 export type Peer = FederationSpec['peers'][number];
 export type LabelSelector = NonNullable<FederationSpec['export']['tenantSelector']>;
@@ -43,11 +44,6 @@ export interface Skipped {
     | 'ConsumptionNotAccepted';
   message: string;
 }
-
-export const EXPORT_DATA_KEY = 'export.json';
-export const EXPORT_KIND = 'FederationExport';
-/** The export for a peer is a ConfigMap of this name: the peer's credentials may read exactly it. */
-export const exportName = (peerMember: string): string => `secovia-export-${peerMember}`;
 
 const party = z.object({ member: z.string(), country: z.string() });
 const namedSpec = z.object({ name: z.string(), spec: z.unknown() });
@@ -260,12 +256,6 @@ const EMPTY_VIEW: LocalView = {
   tenants: new Map(),
   claimed: new Map(),
 };
-
-/** Namespaces that belong to the platform, never to a tenant, local or imported. */
-export const reservedNamespaces =
-  (platform: string[]) =>
-  (namespace: string): boolean =>
-    namespace === 'default' || namespace.startsWith('kube-') || platform.includes(namespace);
 
 const issues = (e: z.ZodError): string =>
   e.issues

@@ -12,7 +12,8 @@ import { resources } from '../resources.js';
 import type { Transform } from '../../runtime/transform.js';
 import type { KubeObject } from '../../runtime/types.js';
 import { CredentialsRefused, parsePeerKubeconfig, type PeerAccess } from './credentials.js';
-import { EXPORT_DATA_KEY, exportName, type Peer } from './exchange.js';
+import type { Peer } from './exchange.js';
+import { EXPORT_DATA_KEY, exportName } from './names.js';
 
 /** Probes never come closer than this, whatever triggers the reconcile (a per-peer rate limit). */
 const MIN_PROBE_GAP_MS = 2_000;

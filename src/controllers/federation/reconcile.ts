@@ -30,17 +30,8 @@ import {
   TENANT,
 } from '../labels.js';
 import { namespaceName } from '../govtenant/desired.js';
-import {
-  consumptionPlan,
-  EXPORT_DATA_KEY,
-  exportFor,
-  exportName,
-  importPlan,
-  reservedNamespaces,
-  type LocalView,
-  type Peer,
-  type Skipped,
-} from './exchange.js';
+import type * as Exchange from './exchange.js';
+import type { LocalView, Peer, Skipped } from './exchange.js';
 import {
   applyImports,
   importedFrom,
@@ -58,8 +49,16 @@ import {
   peerSyncDuration,
   peerSyncErrors,
 } from './metrics.js';
+import { EXPORT_DATA_KEY, exportName, reservedNamespaces } from './names.js';
 import { credentialsFrom, isoSeconds, PeerLinks, type PeerLink } from './peers.js';
 import { keepReported } from './reported.js';
+
+/**
+ * The exchange with peers (its zod schemas, some 5 MiB of heap) is loaded by the first Federation
+ * reconciled: a cluster that federates with no one never loads it.
+ */
+let exchangeModule: Promise<typeof Exchange> | undefined;
+const exchange = (): Promise<typeof Exchange> => (exchangeModule ??= import('./exchange.js'));
 
 /** A ConfigMap holds at most 1 MiB; an export is refused before the API server would refuse it. */
 const MAX_EXPORT_BYTES = 900 * 1024;
@@ -217,6 +216,7 @@ interface ExportOutcome {
 /** One ConfigMap per peer, readable by that peer's credentials alone; those of removed peers go. */
 async function publishExports(f: Federation, ctx: FederationContext): Promise<Map<string, ExportOutcome>> {
   const out = new Map<string, ExportOutcome>();
+  const { exportFor } = await exchange();
   const inputs = {
     federation: f,
     tenants: ctx.tenants.list(),
@@ -420,6 +420,7 @@ async function importFrom(
     report.imported = await markStale(ctx, f, peer, staleSince);
     return;
   }
+  const { consumptionPlan, importPlan } = await exchange();
   const plan = importPlan({
     federation: f,
     peer,

@@ -2,7 +2,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { GovService, GovServiceClass, GovServiceClassSpec, GovTenant } from '../../api/index.js';
-import { MAX_PARAMETERS_BYTES, MAX_PARAMETERS_DEPTH } from '../../api/govservice.js';
+import { MAX_PARAMETERS_BYTES, MAX_PARAMETERS_DEPTH } from '../../api/constants.js';
 import { hashOf } from '../../runtime/apply.js';
 import { hostAllowed } from '../govtenant/guardrails.js';
 import { ORIGIN_MEMBER } from '../labels.js';

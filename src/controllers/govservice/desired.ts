@@ -1,11 +1,6 @@
 /** Pure desired state of a GovService: a hardened workload and what exposes and protects it. */
-import {
-  API_VERSION,
-  GROUP,
-  type GovService,
-  type GovServiceClass,
-  type GovTenant,
-} from '../../api/index.js';
+import { API_VERSION, GROUP } from '../../api/constants.js';
+import type { GovService, GovServiceClass, GovTenant } from '../../api/index.js';
 import { hashOf } from '../../runtime/apply.js';
 import type { KubeObject } from '../../runtime/types.js';
 import { APP_INSTANCE, APP_NAME, APP_VERSION, MANAGED_BY, OPERATOR, SERVICE, TENANT } from '../labels.js';

@@ -1,5 +1,6 @@
 /** Pure desired state of a GovTenant: the objects it should own, built without calling the API. */
-import { SERVICE_TYPES, type GovTenant } from '../../api/index.js';
+import { SERVICE_TYPES } from '../../api/constants.js';
+import type { GovTenant } from '../../api/index.js';
 import type { KubeObject } from '../../runtime/types.js';
 import {
   ALLOW_WILDCARD,

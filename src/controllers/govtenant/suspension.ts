@@ -5,7 +5,7 @@
  * StatefulSets, PVCs, ConfigMaps and Secrets stay as they are. On resume the operator wakes the
  * workload controllers, whose retries otherwise back off for up to 1000 s after the refusals.
  */
-import { GROUP } from '../../api/index.js';
+import { GROUP } from '../../api/constants.js';
 import type { Manager } from '../../runtime/manager.js';
 import { collectionPath, objectPath, rt, type ResourceType } from '../../runtime/resources.js';
 import type { KubeObject } from '../../runtime/types.js';
