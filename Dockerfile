@@ -19,8 +19,11 @@ RUN npm install --omit=dev --ignore-scripts --no-audit --no-fund
 FROM gcr.io/distroless/nodejs24-debian12:nonroot
 WORKDIR /app
 # glibc gives each thread that allocates (V8's compiler and GC helpers, libuv's pool) an arena of its
-# own, which keeps what it freed: two arenas keep the resident set at rest lower (README, Performance).
-ENV NODE_ENV=production MALLOC_ARENA_MAX=2
+# own, which keeps what it freed: two arenas keep the resident set at rest lower. Fixed thresholds
+# stop glibc from raising them after each large free (up to 32 MiB): blocks of 128 KiB and more are
+# mapped and returned when freed, and a free top of the heap over 128 KiB is trimmed (README,
+# Performance: 5 MiB less at rest).
+ENV NODE_ENV=production MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072 MALLOC_TRIM_THRESHOLD_=131072
 COPY --from=production-dependencies /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
 COPY package.json ./
